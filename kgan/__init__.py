@@ -1,0 +1,37 @@
+"""kgan — the Keras-3 GAN workbook.
+
+The GAN chapter of the TF2 deep-learning book (DCGAN, WGAN-GP on anime faces) rebuilt as small
+`keras.Model` trainers that you train with `fit`:
+
+    import kgan
+    gan = kgan.DCGAN(kgan.nets.build_generator(), kgan.nets.build_discriminator(), seed=0)
+    gan.compile()                                   # the book's Adam(2e-4, beta_1=0.5) for both nets
+    gan.fit(kgan.data.make_anime_dataset("faces.zip", batch_size=64, seed=0), epochs=10)
+"""
+
+import os
+
+# The trainers use tf.GradientTape and tf.data, so Keras must run on its TensorFlow backend.
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+try:
+    import tensorflow  # noqa: F401
+except ImportError as error:  # pragma: no cover - depends on the install
+    raise ImportError(
+        "kgan needs TensorFlow. Install it with an extra: pip install -e '.[cpu]' "
+        "(CPU wheel) or pip install -e '.[gpu]' (CUDA)."
+    ) from error
+
+import keras
+
+if keras.backend.backend() != "tensorflow":  # pragma: no cover - depends on the environment
+    raise ImportError(
+        f"kgan needs Keras' TensorFlow backend, but KERAS_BACKEND is {keras.backend.backend()!r}."
+    )
+
+__version__ = "0.1.0"
+
+from kgan import callbacks, data, images, losses, nets  # noqa: E402
+from kgan.trainers import DCGAN, GAN  # noqa: E402
+
+__all__ = ["DCGAN", "GAN", "callbacks", "data", "images", "losses", "nets", "__version__"]

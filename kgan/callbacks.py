@@ -1,0 +1,86 @@
+"""Callbacks for GAN training with `fit`.
+
+- `SampleGrid` saves a PNG grid of samples from a fixed z, so successive grids show one set of
+  latent codes evolving (the book's 10×10 `save_result`).
+- `StepHistory` keeps every step's logged values (Keras' `History` keeps one per epoch) and plots
+  them with `kgan.plots.plot_history`.
+
+Checkpointing uses Keras' own `keras.callbacks.ModelCheckpoint` and `keras.callbacks.BackupAndRestore`
+(see `kgan.cli` for the wiring); the trainers build both optimizers in `compile`, so their state is
+saved and restored with the weights.
+"""
+
+import os
+
+import keras
+import numpy as np
+
+from kgan.images import image_grid, save_png, to_uint8
+
+__all__ = ["SampleGrid", "StepHistory"]
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Save `rows × cols` generated images as one PNG every `every_n_epochs` epochs or `every_n_steps` steps.
+
+    The latent codes are drawn once from `seed`, so every grid shows the same z. Files are named
+    `{prefix}_epoch_0003.png` or `{prefix}_step_000200.png` in `directory`.
+    """
+
+    def __init__(self, directory, rows=10, cols=10, every_n_epochs=1, every_n_steps=None, seed=0, prefix="samples"):
+        super().__init__()
+        self.directory = str(directory)
+        self.rows, self.cols = rows, cols
+        self.every_n_epochs = every_n_epochs
+        self.every_n_steps = every_n_steps
+        self.seed = seed
+        self.prefix = prefix
+        self.saved = []  # paths written, in order
+        self._z = None
+        self._step = 0
+
+    def on_train_begin(self, logs=None):
+        if self._z is None:
+            rng = np.random.default_rng(self.seed)
+            self._z = rng.standard_normal((self.rows * self.cols, self.model.latent_dim)).astype("float32")
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._step += 1
+        if self.every_n_steps and self._step % self.every_n_steps == 0:
+            self.save(f"step_{self._step:06d}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.every_n_epochs and (epoch + 1) % self.every_n_epochs == 0:
+            self.save(f"epoch_{epoch + 1:04d}")
+
+    def save(self, tag):
+        """Generate from the fixed z (inference mode) and write the grid; returns the path."""
+        images = to_uint8(self.model(self._z, training=False))
+        path = os.path.join(self.directory, f"{self.prefix}_{tag}.png")
+        save_png(path, image_grid(images, self.rows, self.cols))
+        self.saved.append(path)
+        return path
+
+
+class StepHistory(keras.callbacks.Callback):
+    """Record the value each training step logged, for loss curves finer than one point per epoch.
+
+    Keras logs running means over the epoch (`m_k` after `k` steps), so step `k`'s own value is
+    recovered exactly as `k·m_k − (k−1)·m_{k−1}`. `history[name]` is a list over all steps.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.history = {}
+        self._previous_means = {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._previous_means = {}
+
+    def on_train_batch_end(self, batch, logs=None):
+        steps = batch + 1
+        for name, mean in (logs or {}).items():
+            mean = float(np.asarray(mean).mean())
+            value = steps * mean - (steps - 1) * self._previous_means.get(name, 0.0)
+            self._previous_means[name] = mean
+            self.history.setdefault(name, []).append(value)

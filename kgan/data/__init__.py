@@ -1,0 +1,21 @@
+"""Data: image sources (folder, glob, zip, list), the tf.data pipeline, and the embedded toy faces."""
+
+from kgan.data.pipeline import decode_image, make_anime_dataset, make_toy_dataset, to_unit_range
+from kgan.data.sources import IMAGE_EXTENSIONS, DataSourceError, ImageSource, resolve_source
+from kgan.data.toy_faces import TOY_FACE_ATTRIBUTES, mode_index, num_modes, render_face, toy_faces
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "DataSourceError",
+    "ImageSource",
+    "TOY_FACE_ATTRIBUTES",
+    "decode_image",
+    "make_anime_dataset",
+    "make_toy_dataset",
+    "mode_index",
+    "num_modes",
+    "render_face",
+    "resolve_source",
+    "to_unit_range",
+    "toy_faces",
+]

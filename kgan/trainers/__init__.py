@@ -1,0 +1,6 @@
+"""Trainers: small `keras.Model`s whose `train_step` plays D against G, trained with `fit`."""
+
+from kgan.trainers.base import GAN
+from kgan.trainers.dcgan import DCGAN
+
+__all__ = ["GAN", "DCGAN"]

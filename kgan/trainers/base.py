@@ -1,0 +1,184 @@
+"""`GAN`: the one adversarial training loop every kgan trainer configures.
+
+A `train_step` is `n_critic` discriminator updates followed by one generator update. What changes
+between GANs plugs in rather than being rewritten:
+
+- the losses, as functions of logits (`compile(d_loss=..., g_loss=...)`, see `kgan.losses`);
+- penalties on the discriminator, `fn(discriminator, real, fake) -> scalar`, each with a weight;
+- `augment`, applied to everything the discriminator sees, real and fake alike (DiffAugment style);
+- `sample_latent`, the only place noise is drawn: seeded, and distinct on every replica.
+"""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from kgan import losses
+
+__all__ = ["GAN"]
+
+
+@keras.saving.register_keras_serializable(package="kgan")
+class GAN(keras.Model):
+    """A generator and a discriminator trained against each other with `fit`.
+
+    Args:
+        generator: model mapping z `(batch, latent_dim)` to images.
+        discriminator: model mapping images to logits `(batch, 1)`.
+        latent_dim: size of z; read from the generator's input when omitted.
+        n_critic: discriminator updates per generator update. With `n_critic > 1` every dataset
+            element must carry `n_critic` real batches stacked on a leading axis, so each update
+            sees fresh real images.
+        seed: seed of the latent draws (`None`: a random one). Weight initialisation and data
+            shuffling have their own seeds (`keras.utils.set_random_seed`, the dataset's `seed`).
+    """
+
+    # Subclasses name their defaults here; `compile` arguments override them.
+    default_d_loss = "bce"
+    default_g_loss = "nonsaturating"
+    default_learning_rate = 2e-4
+    default_betas = (0.5, 0.999)
+    extra_metric_names = ()
+
+    def __init__(self, generator, discriminator, latent_dim=None, n_critic=1, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if n_critic < 1:
+            raise ValueError(f"n_critic must be >= 1, got {n_critic}.")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = int(latent_dim or generator.input_shape[-1])
+        self.n_critic = int(n_critic)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
+        names = ("d_loss", "g_loss", "d_real", "d_fake", *self.extra_metric_names)
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in names}
+        self.d_optimizer = self.g_optimizer = None
+        # Keras only saves built models; the trainer is built as soon as both of its networks are.
+        self.built = generator.built and discriminator.built
+
+    # ---------------------------------------------------------------- compile
+    def compile(self, d_optimizer=None, g_optimizer=None, d_loss=None, g_loss=None, penalties=(), augment=None, **kwargs):
+        """Set the two optimizers, the losses, penalties and augmentation.
+
+        Args:
+            d_optimizer, g_optimizer: default to Adam with the trainer's learning rate and betas
+                (the book's DCGAN: Adam(2e-4, beta_1=0.5)).
+            d_loss, g_loss: names in `kgan.losses` or callables `(real_logits, fake_logits)` and
+                `(fake_logits)`.
+            penalties: `(weight, fn)` pairs; `fn(discriminator, real, fake)` is added to the D loss
+                times `weight` and logged under `fn.__name__`.
+            augment: `fn(images) -> images` applied to every discriminator input.
+        """
+        super().compile(**kwargs)
+        # Keras' compile always creates an RMSprop `self.optimizer`; a GAN steps its own two.
+        self.optimizer = None
+        beta_1, beta_2 = self.default_betas
+        self.d_optimizer = d_optimizer or keras.optimizers.Adam(self.default_learning_rate, beta_1, beta_2)
+        self.g_optimizer = g_optimizer or keras.optimizers.Adam(self.default_learning_rate, beta_1, beta_2)
+        self.d_loss_fn = losses.get_discriminator_loss(d_loss or self.default_d_loss)
+        self.g_loss_fn = losses.get_generator_loss(g_loss or self.default_g_loss)
+        self.penalties = tuple(penalties)
+        for _, penalty in self.penalties:
+            self._trackers.setdefault(penalty.__name__, keras.metrics.Mean(name=penalty.__name__))
+        self.augment = augment or (lambda images: images)
+        # Built now (inside the caller's strategy scope) so checkpoints can restore their state
+        # before the first step; an unbuilt optimizer silently skips loading.
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    # ---------------------------------------------------------------- pieces
+    def call(self, z, training=False):
+        """Generate images from latent codes."""
+        return self.generator(z, training=training)
+
+    def sample_latent(self, batch_size):
+        """z ~ N(0, 1) of shape (batch_size, latent_dim), from the trainer's seed.
+
+        Keras' SeedGenerator hands every replica the same seed, so the replica id is folded in.
+        """
+        seed = self.seed_generator.next()
+        replica = tf.distribute.get_replica_context()
+        if replica is not None and replica.num_replicas_in_sync > 1:
+            seed = tf.random.experimental.stateless_fold_in(seed, replica.replica_id_in_sync_group)
+        return tf.random.stateless_normal((batch_size, self.latent_dim), seed=seed)
+
+    def discriminator_output(self, logits):
+        """What the discriminator 'says' about a batch, for logging (a probability for BCE GANs)."""
+        return ops.sigmoid(logits)
+
+    def d_step(self, real):
+        """One discriminator update on a real batch and a fresh fake batch."""
+        fake = self.generator(self.sample_latent(ops.shape(real)[0]), training=True)
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminator(self.augment(real), training=True)
+            fake_logits = self.discriminator(self.augment(fake), training=True)
+            d_loss = self.d_loss_fn(real_logits, fake_logits)
+            logs = {}
+            for weight, penalty in self.penalties:
+                logs[penalty.__name__] = penalty(self.discriminator, real, fake)
+                d_loss = d_loss + weight * logs[penalty.__name__]
+        variables = self.discriminator.trainable_variables
+        self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, variables), variables))
+        logs.update(
+            d_loss=d_loss,
+            d_real=ops.mean(self.discriminator_output(real_logits)),
+            d_fake=ops.mean(self.discriminator_output(fake_logits)),
+        )
+        return logs
+
+    def g_step(self, batch_size):
+        """One generator update on a fresh latent batch."""
+        with tf.GradientTape() as tape:
+            fake = self.generator(self.sample_latent(batch_size), training=True)
+            g_loss = self.g_loss_fn(self.discriminator(self.augment(fake), training=True))
+        variables = self.generator.trainable_variables
+        self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, variables), variables))
+        return {"g_loss": g_loss}
+
+    def real_batches(self, data):
+        """The `n_critic` real batches carried by one dataset element."""
+        if isinstance(data, (tuple, list)):  # (images, labels): the labels are not used
+            data = data[0]
+        if self.n_critic == 1:
+            return [data]
+        if len(data.shape) != 5 or data.shape[0] != self.n_critic:
+            raise ValueError(
+                f"With n_critic={self.n_critic} each dataset element must hold {self.n_critic} real batches "
+                f"stacked on the first axis (shape ({self.n_critic}, batch, H, W, C)); got shape {data.shape}. "
+                "Build the dataset with `critic_batches=n_critic`."
+            )
+        return [data[i] for i in range(self.n_critic)]
+
+    def train_step(self, data):
+        if self.d_optimizer is None:
+            raise RuntimeError("Call compile() before fit().")
+        batches = self.real_batches(data)
+        for real in batches:
+            logs = self.d_step(real)
+        logs.update(self.g_step(ops.shape(batches[-1])[0]))
+        for name, value in logs.items():
+            self._trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    # ---------------------------------------------------------------- serialization
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "latent_dim": self.latent_dim,
+            "n_critic": self.n_critic,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("generator", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)

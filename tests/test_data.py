@@ -1,0 +1,134 @@
+import zipfile
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import SHARED_FACES, write_png
+from kgan.data import DataSourceError, make_anime_dataset, make_toy_dataset, resolve_source
+
+
+def all_images(dataset):
+    return np.concatenate([batch.numpy() for batch in dataset])
+
+
+def unshuffled(source, batch_size=3, image_size=12, **kwargs):
+    return all_images(make_anime_dataset(source, batch_size, image_size=image_size, shuffle=False, **kwargs))
+
+
+def test_folder_zip_glob_and_list_give_the_same_images(image_folder, image_zip):
+    folder, pixels = image_folder
+    archive, _ = image_zip
+    expected = pixels.astype(np.float32) / 127.5 - 1
+    from_folder = unshuffled(folder)
+    np.testing.assert_allclose(from_folder, expected, atol=1e-6)
+    np.testing.assert_array_equal(unshuffled(archive), from_folder)
+    np.testing.assert_array_equal(unshuffled(str(folder / "**" / "*.png")), from_folder)
+    np.testing.assert_array_equal(unshuffled(sorted(folder.rglob("*.png"))), from_folder)
+
+
+def test_batches_are_float32_in_unit_range_and_drop_the_remainder(image_folder):
+    folder, _ = image_folder
+    batches = list(make_anime_dataset(folder, 4, image_size=8, seed=0))
+    assert len(batches) == 1  # 6 images, batch 4: the partial batch is dropped
+    assert batches[0].shape == (4, 8, 8, 3) and batches[0].dtype == tf.float32
+    assert -1.0 <= float(tf.reduce_min(batches[0])) and float(tf.reduce_max(batches[0])) <= 1.0
+    assert len(list(make_anime_dataset(folder, 4, image_size=8, drop_remainder=False))) == 2
+
+
+def test_shuffle_is_seeded_and_is_a_permutation(image_folder):
+    folder, _ = image_folder
+    first = all_images(make_anime_dataset(folder, 6, image_size=12, seed=1))
+    again = all_images(make_anime_dataset(folder, 6, image_size=12, seed=1))
+    np.testing.assert_array_equal(first, again)
+    ordered = unshuffled(folder, batch_size=6)
+    assert not np.array_equal(first, ordered)
+    key = lambda images: sorted(image.tobytes() for image in images)  # noqa: E731
+    assert key(first) == key(ordered)
+
+
+def test_any_size_grayscale_rgba_and_jpeg_become_rgb_at_image_size(tmp_path):
+    write_png(tmp_path / "gray.png", np.full((96, 96, 1), 200, np.uint8))
+    write_png(tmp_path / "rgba.png", np.concatenate([np.full((95, 97, 3), 40, np.uint8), np.zeros((95, 97, 1), np.uint8)], -1))
+    (tmp_path / "photo.jpg").write_bytes(tf.io.encode_jpeg(np.full((64, 64, 3), 128, np.uint8), quality=100).numpy())
+    images = unshuffled(tmp_path, batch_size=3, image_size=64)
+    assert images.shape == (3, 64, 64, 3)
+    by_name = dict(zip(["gray", "photo", "rgba"], images))  # sorted by file name
+    np.testing.assert_allclose(by_name["gray"], 200 / 127.5 - 1, atol=1e-6)  # gray copied to R, G and B
+    np.testing.assert_allclose(by_name["rgba"], 40 / 127.5 - 1, atol=1e-6)  # alpha dropped, not blended
+    np.testing.assert_allclose(by_name["photo"], 128 / 127.5 - 1, atol=2 / 127.5)
+
+
+def test_missing_source_names_the_path(tmp_path):
+    with pytest.raises(DataSourceError, match="nowhere.zip: no such file"):
+        make_anime_dataset(tmp_path / "nowhere.zip", 4)
+
+
+def test_empty_folder_and_folder_without_images_are_clear_errors(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataSourceError, match="empty: no image files"):
+        make_anime_dataset(tmp_path / "empty", 4)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "readme.txt").write_text("hi")
+    with pytest.raises(DataSourceError, match="docs: no image files"):
+        make_anime_dataset(tmp_path / "docs", 4)
+    with pytest.raises(DataSourceError, match="matching this pattern"):
+        make_anime_dataset(str(tmp_path / "*.jpg"), 4)
+
+
+def test_zip_without_images_and_broken_zip_are_clear_errors(tmp_path):
+    archive = tmp_path / "junk.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("junk/readme.txt", "no faces here")
+        zf.writestr("__MACOSX/junk/._a.png", "resource fork")
+    with pytest.raises(DataSourceError, match="junk.zip: no image files .* inside this zip"):
+        make_anime_dataset(archive, 4)
+    (tmp_path / "broken.zip").write_bytes(b"PK not really")
+    with pytest.raises(DataSourceError, match="broken.zip: not a readable zip"):
+        make_anime_dataset(tmp_path / "broken.zip", 4)
+
+
+def test_no_readable_image_is_a_clear_error_before_training(tmp_path):
+    (tmp_path / "a.jpg").write_bytes(b"this is not a jpeg")
+    (tmp_path / "b.png").write_bytes(b"")
+    with pytest.raises(DataSourceError, match=r"none of its 2 image files could be decoded \(first failure: .*a.jpg"):
+        make_anime_dataset(tmp_path, 1)
+
+
+def test_fewer_images_than_a_batch_is_a_clear_error(image_folder):
+    folder, _ = image_folder
+    with pytest.raises(DataSourceError, match="6 images, fewer than one batch of 64"):
+        make_anime_dataset(folder, 64)
+
+
+def test_one_bad_file_is_skipped_not_fatal(image_folder):
+    folder, _ = image_folder
+    (folder / "zz_corrupt.png").write_bytes(b"\x89PNG broken")
+    assert len(resolve_source(folder)) == 7
+    assert unshuffled(folder, batch_size=1).shape[0] == 6
+
+
+def test_repeat_and_critic_batches(image_folder):
+    folder, _ = image_folder
+    dataset = make_anime_dataset(folder, 2, image_size=8, seed=0, repeat=True, critic_batches=3)
+    element = next(iter(dataset))
+    assert element.shape == (3, 2, 8, 8, 3)
+    assert len(list(dataset.take(5))) == 5  # repeats past the 6 images
+
+
+def test_toy_dataset_is_deterministic_for_a_seed():
+    first = next(iter(make_toy_dataset(8, num_images=32, image_size=16, seed=2)))
+    again = next(iter(make_toy_dataset(8, num_images=32, image_size=16, seed=2)))
+    other = next(iter(make_toy_dataset(8, num_images=32, image_size=16, seed=3)))
+    assert first.shape == (8, 16, 16, 3) and first.dtype == tf.float32
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+@pytest.mark.skipif(not SHARED_FACES.exists(), reason="real faces zip not available (../shared/data)")
+def test_real_anime_faces_zip():
+    source = resolve_source(SHARED_FACES)
+    assert len(source) == 18_000
+    batch = next(iter(make_anime_dataset(SHARED_FACES, 16, seed=0)))
+    assert batch.shape == (16, 64, 64, 3)
+    assert float(tf.math.reduce_std(batch)) > 0.2  # real pictures, not a constant

@@ -1,0 +1,64 @@
+import keras
+import numpy as np
+import pytest
+
+from kgan import nets
+
+
+def test_book_profile_reproduces_the_books_parameter_counts():
+    assert nets.build_generator("book").count_params() == 3_578_624
+    assert nets.build_discriminator("book").count_params() == 6_565_633
+
+
+@pytest.mark.parametrize("profile", nets.PROFILES)
+def test_shapes_with_a_dynamic_batch(profile):
+    size = 64 if profile == "book" else 32  # the book's discriminator needs at least 54×54
+    generator = nets.build_generator(profile, image_size=size, latent_dim=7, width=2)
+    discriminator = nets.build_discriminator(profile, image_size=size, width=2)
+    assert generator.input_shape == (None, 7) and discriminator.output_shape == (None, 1)
+    for batch in (1, 3):  # the book's static-batch reshape would break on one of these
+        images = generator(np.random.normal(size=(batch, 7)).astype("float32"))
+        assert images.shape == (batch, size, size, 3)
+        assert images.dtype == "float32"
+        assert np.all(np.abs(images) <= 1.0)
+        assert discriminator(images).shape == (batch, 1)
+
+
+def test_profiles_differ_where_the_paper_differs_from_the_book():
+    book_g, paper_g = nets.build_generator("book", width=2), nets.build_generator("dcgan", width=2)
+    assert "z_relu" in [layer.name for layer in book_g.layers]
+    assert "z_relu" not in [layer.name for layer in paper_g.layers]
+    paper_d = nets.build_discriminator("dcgan", width=2)
+    first_conv_index = [layer.name for layer in paper_d.layers].index("conv1")
+    assert not isinstance(paper_d.layers[first_conv_index + 1], keras.layers.BatchNormalization)
+    book_d = nets.build_discriminator("book", width=2)
+    assert isinstance(book_d.get_layer("conv1_bn"), keras.layers.BatchNormalization)
+    # N(0, 0.02) initial kernels in the paper profile
+    kernel = nets.build_generator("dcgan", width=16).get_layer("up1").kernel.numpy()
+    assert abs(kernel.std() - 0.02) < 0.002 and abs(kernel.mean()) < 0.002
+
+
+def test_generator_scales_with_image_size():
+    assert nets.build_generator("dcgan", image_size=8, latent_dim=4, width=2).output_shape == (None, 8, 8, 3)
+    assert nets.build_generator("dcgan", image_size=128, latent_dim=4, width=2).output_shape == (None, 128, 128, 3)
+
+
+@pytest.mark.parametrize("bad", [0, 4, 48, 100])
+def test_bad_image_size_is_a_clear_error(bad):
+    with pytest.raises(ValueError, match="power of two"):
+        nets.build_generator("dcgan", image_size=bad)
+
+
+def test_book_discriminator_rejects_small_images_and_unknown_profiles():
+    with pytest.raises(ValueError, match="at least 54"):
+        nets.build_discriminator("book", image_size=32)
+    with pytest.raises(ValueError, match="Unknown profile"):
+        nets.build_generator("stylegan")
+
+
+def test_networks_round_trip_through_keras_files(tmp_path):
+    generator = nets.build_generator("dcgan", image_size=16, latent_dim=5, width=2)
+    z = np.random.default_rng(0).normal(size=(2, 5)).astype("float32")
+    generator.save(tmp_path / "g.keras")
+    restored = keras.models.load_model(tmp_path / "g.keras")
+    np.testing.assert_allclose(restored(z), generator(z), atol=1e-6)

@@ -1,0 +1,301 @@
+"""Tests for the procedural cartoon-face dataset (kgan.data.toy_faces)."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from kgan.data.toy_faces import (
+    TOY_FACE_ATTRIBUTES,
+    mode_index,
+    num_modes,
+    render_face,
+    toy_faces,
+)
+
+NAMES = list(TOY_FACE_ATTRIBUTES)
+CARDINALITIES = [len(values) for values in TOY_FACE_ATTRIBUTES.values()]
+BACKGROUND = NAMES.index("background")
+FACE_SHAPE = NAMES.index("face_shape")
+HAIR_COLOR = NAMES.index("hair_color")
+SKIN_RGB = np.array([255, 224, 196])
+
+
+@pytest.fixture(scope="module")
+def faces64():
+    return toy_faces(1200, 64, seed=0)
+
+
+@pytest.fixture(scope="module")
+def faces32():
+    return toy_faces(1200, 32, seed=1)
+
+
+def patch_feature(images, rows, cols, reduce=np.mean):
+    """Per-image colour of a patch given as fractions of the image size."""
+    size = images.shape[1]
+    r0, r1 = int(rows[0] * size), int(rows[1] * size) + 1
+    c0, c1 = int(cols[0] * size), int(cols[1] * size) + 1
+    pixels = images[:, r0:r1, c0:c1].reshape(len(images), -1, 3).astype(np.float64)
+    return reduce(pixels, axis=1)
+
+
+def nearest_centroid_accuracy(features, targets):
+    """Fit class centroids on the first half, report accuracy on the second."""
+    half = len(features) // 2
+    classes = np.unique(targets[:half])
+    centroids = np.stack([features[:half][targets[:half] == k].mean(0) for k in classes])
+    distances = ((features[half:, None] - centroids[None]) ** 2).sum(-1)
+    predicted = classes[distances.argmin(1)]
+    return (predicted == targets[half:]).mean()
+
+
+# --- attribute table and modes ----------------------------------------------
+
+
+def test_attribute_table_is_well_formed():
+    assert NAMES == ["background", "face_shape", "hair_color", "hair_style", "eye_color"]
+    for values in TOY_FACE_ATTRIBUTES.values():
+        assert isinstance(values, tuple) and len(values) >= 2
+        assert len(set(values)) == len(values)
+        assert all(isinstance(v, str) for v in values)
+
+
+def test_num_modes_is_product_of_cardinalities():
+    assert num_modes() == math.prod(CARDINALITIES)
+    assert 200 <= num_modes() <= 1000
+
+
+def test_mode_index_is_bijection_in_lexicographic_order():
+    combos = np.array(list(itertools.product(*(range(k) for k in CARDINALITIES))))
+    ids = mode_index(combos)
+    assert ids.shape == (num_modes(),)
+    # itertools.product enumerates in mixed-radix order, first attribute slowest.
+    np.testing.assert_array_equal(ids, np.arange(num_modes()))
+
+
+def test_mode_index_matches_hand_computed_mixed_radix():
+    assert CARDINALITIES == [4, 3, 4, 3, 4]
+    # Radices 4, 3, 4, 3, 4 give place values 144, 48, 12, 4, 1:
+    # 1*144 + 2*48 + 3*12 + 1*4 + 2*1 = 282.
+    assert mode_index(np.array([[1, 2, 3, 1, 2]])).tolist() == [282]
+    np.testing.assert_array_equal(mode_index(np.eye(5, dtype=int)), [144, 48, 12, 4, 1])
+    assert mode_index(np.array([[3, 2, 3, 2, 3]]))[0] == num_modes() - 1 == 575
+
+
+def test_mode_index_rejects_bad_labels():
+    with pytest.raises(ValueError):
+        mode_index(np.zeros((3, len(CARDINALITIES) - 1), int))
+    bad = np.zeros((1, len(CARDINALITIES)), int)
+    bad[0, 0] = CARDINALITIES[0]
+    with pytest.raises(ValueError):
+        mode_index(bad)
+
+
+# --- toy_faces output ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [16, 33, 64])
+def test_shapes_dtypes_and_ranges(size):
+    images, labels = toy_faces(10, size, seed=3)
+    assert images.shape == (10, size, size, 3) and images.dtype == np.uint8
+    assert labels.shape == (10, len(NAMES)) and labels.dtype == np.int32
+    # Real drawings: dark lashes, bright highlights, not flat images.
+    assert images.min() < 80 and images.max() > 230
+    assert all(img.std() > 10 for img in images)
+
+
+def test_largest_size_works():
+    images, _ = toy_faces(2, 256, seed=0)
+    assert images.shape == (2, 256, 256, 3)
+
+
+def test_same_seed_same_data_different_seed_different_data():
+    images_a, labels_a = toy_faces(20, 32, seed=7)
+    images_b, labels_b = toy_faces(20, 32, seed=7)
+    np.testing.assert_array_equal(images_a, images_b)
+    np.testing.assert_array_equal(labels_a, labels_b)
+    images_c, labels_c = toy_faces(20, 32, seed=8)
+    assert not np.array_equal(labels_a, labels_c)
+    assert not np.array_equal(images_a, images_c)
+
+
+def test_seed_none_is_not_deterministic():
+    images_a, _ = toy_faces(5, 32, seed=None)
+    images_b, _ = toy_faces(5, 32, seed=None)
+    assert not np.array_equal(images_a, images_b)
+
+
+def test_labels_in_range_and_cover_every_value_uniformly(faces64):
+    _, labels = faces64
+    for column, cardinality in enumerate(CARDINALITIES):
+        counts = np.bincount(labels[:, column], minlength=cardinality)
+        assert labels[:, column].min() >= 0 and len(counts) == cardinality
+        expected = len(labels) / cardinality
+        assert counts.min() > 0.7 * expected and counts.max() < 1.3 * expected
+    ids = mode_index(labels)
+    assert ids.min() >= 0 and ids.max() < num_modes()
+    # 1200 uniform draws over ~600 modes hit most of them.
+    assert len(np.unique(ids)) > 0.9 * num_modes() * (1 - np.exp(-len(labels) / num_modes()))
+
+
+# --- attributes are visible -----------------------------------------------------
+
+
+@pytest.mark.parametrize("faces", ["faces64", "faces32"])
+def test_corner_colour_identifies_background(faces, request):
+    images, labels = request.getfixturevalue(faces)
+    corners = np.concatenate(
+        [
+            patch_feature(images, (0, 0.06), (0, 0.06)),
+            patch_feature(images, (0, 0.06), (0.94, 0.999)),
+        ],
+        axis=1,
+    )
+    assert nearest_centroid_accuracy(corners, labels[:, BACKGROUND]) == 1.0
+
+
+@pytest.mark.parametrize("faces", ["faces64", "faces32"])
+def test_hair_region_colour_identifies_hair_colour(faces, request):
+    images, labels = request.getfixturevalue(faces)
+    # Top of the head, above the fringe, for every shape and jitter.
+    crown = patch_feature(images, (0.24, 0.32), (0.42, 0.58), reduce=np.median)
+    hair = labels[:, HAIR_COLOR]
+    assert nearest_centroid_accuracy(crown, hair) > 0.98
+    means = np.stack([crown[hair == k].mean(0) for k in range(CARDINALITIES[HAIR_COLOR])])
+    gaps = np.linalg.norm(means[:, None] - means[None], axis=-1)
+    assert gaps[np.triu_indices(len(means), 1)].min() > 50
+
+
+def test_skin_aspect_ratio_separates_face_shapes(faces64):
+    images, labels = faces64
+    skin = np.abs(images.astype(int) - SKIN_RGB).max(-1) < 25
+    width = skin.any(axis=1).sum(-1)
+    height = skin.any(axis=2).sum(-1)
+    aspect = width / np.maximum(height, 1)
+    shape = labels[:, FACE_SHAPE]
+    by_shape = {name: aspect[shape == i] for i, name in enumerate(TOY_FACE_ATTRIBUTES["face_shape"])}
+    # Jitter never pushes one face shape into another's range.
+    assert by_shape["oval"].max() < by_shape["round"].min()
+    assert by_shape["round"].max() < by_shape["wide"].min()
+
+
+@pytest.mark.parametrize("size", [32, 64])
+def test_changing_any_attribute_changes_pixels(size):
+    for column, cardinality in enumerate(CARDINALITIES):
+        for a, b in itertools.combinations(range(cardinality), 2):
+            row_a = [0] * len(NAMES)
+            row_b = [0] * len(NAMES)
+            row_a[column], row_b[column] = a, b
+            diff = np.abs(render_face(row_a, size).astype(int) - render_face(row_b, size))
+            changed = (diff.max(-1) > 40).sum()
+            # The eyes are the smallest feature: about 8 px per eye at 32x32.
+            assert changed >= size * size / 80, (NAMES[column], a, b, changed)
+
+
+@pytest.mark.parametrize("size", [32, 64])
+def test_jittered_faces_are_nearest_to_their_own_attribute_values(size):
+    rng = np.random.default_rng(1)
+    trials = 25
+    correct = np.zeros(len(NAMES))
+    for _ in range(trials):
+        row = [int(rng.integers(k)) for k in CARDINALITIES]
+        image = render_face(row, size, rng=rng).astype(np.float64)
+        for column, cardinality in enumerate(CARDINALITIES):
+            distances = []
+            for value in range(cardinality):
+                candidate = list(row)
+                candidate[column] = value
+                distances.append(np.abs(render_face(candidate, size) - image).mean())
+            correct[column] += np.argmin(distances) == row[column]
+    # Chance level is 1/3 or 1/4; position jitter costs the small features a little.
+    assert (correct / trials).min() >= 0.75, dict(zip(NAMES, correct / trials))
+
+
+# --- jitter -------------------------------------------------------------------
+
+
+def test_same_label_images_differ_slightly(faces64):
+    images, labels = faces64
+    ids = mode_index(labels)
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    first = order[:-1][sorted_ids[:-1] == sorted_ids[1:]]
+    second = order[1:][sorted_ids[:-1] == sorted_ids[1:]]
+    assert len(first) > 50
+    diffs = np.abs(images[first].astype(int) - images[second]).mean(axis=(1, 2, 3))
+    assert diffs.min() > 0  # never exact copies
+    assert diffs.mean() < 30
+
+
+def test_jitter_keeps_faces_closer_than_a_hair_colour_change():
+    rng = np.random.default_rng(0)
+    same, different = [], []
+    for _ in range(30):
+        row = [int(rng.integers(k)) for k in CARDINALITIES]
+        other = list(row)
+        other[HAIR_COLOR] = (row[HAIR_COLOR] + rng.integers(1, CARDINALITIES[HAIR_COLOR])) % CARDINALITIES[HAIR_COLOR]
+        a = render_face(row, 64, rng=rng).astype(int)
+        b = render_face(row, 64, rng=rng)
+        c = render_face(other, 64, rng=rng)
+        same.append(np.abs(a - b).mean())
+        different.append(np.abs(a - c).mean())
+    assert min(same) > 0
+    assert np.mean(same) < 0.8 * np.mean(different)
+
+
+# --- render_face ----------------------------------------------------------------
+
+
+def test_render_face_accepts_names_indices_and_sequences():
+    row = [1, 2, 0, 1, 3]
+    row = [min(v, k - 1) for v, k in zip(row, CARDINALITIES)]
+    by_index = {name: value for name, value in zip(NAMES, row)}
+    by_name = {name: TOY_FACE_ATTRIBUTES[name][value] for name, value in zip(NAMES, row)}
+    image = render_face(row, 48)
+    assert image.shape == (48, 48, 3) and image.dtype == np.uint8
+    np.testing.assert_array_equal(image, render_face(by_index, 48))
+    np.testing.assert_array_equal(image, render_face(by_name, 48))
+    np.testing.assert_array_equal(image, render_face(tuple(row), 48))
+
+
+def test_render_face_jitter_is_seeded():
+    row = [0] * len(NAMES)
+    np.testing.assert_array_equal(render_face(row, rng=5), render_face(row, rng=5))
+    assert not np.array_equal(render_face(row, rng=5), render_face(row, rng=6))
+    assert not np.array_equal(render_face(row, rng=5), render_face(row))
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        [0] * (len(CARDINALITIES) - 1),
+        [0] * (len(CARDINALITIES) + 1),
+        [CARDINALITIES[0]] + [0] * (len(CARDINALITIES) - 1),
+        [-1] + [0] * (len(CARDINALITIES) - 1),
+        {name: 0 for name in NAMES[:-1]},
+        {**{name: 0 for name in NAMES}, "hat": 0},
+        {**{name: 0 for name in NAMES}, "hair_color": "plaid"},
+    ],
+)
+def test_render_face_rejects_bad_attributes(attributes):
+    with pytest.raises(ValueError):
+        render_face(attributes)
+
+
+# --- arguments and speed ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("num_images", [0, -3, 2.5])
+def test_bad_num_images_raises(num_images):
+    with pytest.raises(ValueError, match="num_images"):
+        toy_faces(num_images)
+
+
+@pytest.mark.parametrize("image_size", [15, 257, 0, 64.0, True])
+def test_bad_image_size_raises(image_size):
+    with pytest.raises(ValueError, match="image_size"):
+        toy_faces(4, image_size)
+    with pytest.raises(ValueError, match="image_size"):
+        render_face([0] * len(NAMES), image_size)
