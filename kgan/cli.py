@@ -1,4 +1,4 @@
-"""The `kgan` command line: `kgan train dcgan ...` (more commands come with later chapters)."""
+"""The `kgan` command line: `kgan train dcgan|wgan-gp ...`."""
 
 import argparse
 import json
@@ -8,8 +8,14 @@ import time
 
 __all__ = ["main", "build_parser"]
 
+# Keep TensorFlow's C++ start-up chatter off the user's terminal (set before TensorFlow loads).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-def _add_train_options(parser):
+
+def _add_train_options(parser, model):
+    from kgan.profiles import DEFAULT_PROFILES, PROFILES
+
+    profiles = PROFILES[model]
     data = parser.add_argument_group("data")
     data.add_argument(
         "--data",
@@ -20,23 +26,26 @@ def _add_train_options(parser):
     data.add_argument("--image-size", type=int, default=64, help="side of the square training images (default: 64)")
     data.add_argument("--toy-images", type=int, default=4096, help="how many toy faces to draw without --data (default: 4096)")
     run = parser.add_argument_group("training")
+    run.add_argument(
+        "--profile",
+        choices=sorted(profiles),
+        default=DEFAULT_PROFILES[model],
+        help="; ".join(f"'{name}': {recipe.description}" for name, recipe in profiles.items())
+        + f" (default: {DEFAULT_PROFILES[model]})",
+    )
     run.add_argument("--epochs", type=int, default=5, help="epochs to train (default: 5)")
     run.add_argument(
         "--steps-per-epoch",
         type=int,
-        help="training steps per epoch; the data then repeats as needed (default: one pass over the data)",
+        help="generator steps per epoch; the data then repeats as needed (default: one pass over the data)",
     )
-    run.add_argument("--batch-size", type=int, default=64, help="images per batch (default: the book's 64)")
-    run.add_argument(
-        "--profile",
-        choices=("book", "dcgan"),
-        default="dcgan",
-        help="'book': the book's chapter 13.3 networks as written (collapses on real faces after ~2,000 steps); "
-        "'dcgan': the DCGAN paper's choices, which train (default)",
-    )
+    run.add_argument("--batch-size", type=int, help="images per batch (default: the profile's, 64 or the book's 512 for WGAN-GP)")
+    run.add_argument("--learning-rate", type=float, help="Adam learning rate of both nets (default: the profile's)")
+    if model == "wgan-gp":
+        run.add_argument("--n-critic", type=int, help="critic steps per generator step (default: the book's 5)")
+        run.add_argument("--gp-weight", type=float, help="gradient-penalty weight λ (default: the book's 10)")
     run.add_argument("--latent-dim", type=int, default=100, help="size of z (default: 100)")
     run.add_argument("--width", type=int, default=64, help="base channel width of both networks (default: the book's 64)")
-    run.add_argument("--learning-rate", type=float, default=2e-4, help="Adam learning rate of both nets (default: 2e-4)")
     run.add_argument("--seed", type=int, default=0, help="seed of weights, latent draws and shuffling (default: 0)")
     out = parser.add_argument_group("output")
     out.add_argument("--out", metavar="DIR", help="run folder (default: runs/<model>-<profile>)")
@@ -58,16 +67,16 @@ def build_parser():
         "train",
         help="train a GAN and write sample grids, a loss plot and the models to a run folder",
         description="Train a GAN. Writes samples/*.png (10×10 grids from a fixed z), loss.png, history.json, "
-        "checkpoints/ and the final generator.keras / discriminator.keras under --out.",
+        "checkpoints/ and the final generator.keras / discriminator.keras under --out. "
+        "'kgan train MODEL --help' lists a model's options.",
     )
+    from kgan.profiles import MODEL_SUMMARIES
+
     models = train.add_subparsers(dest="model", metavar="MODEL", required=True)
-    dcgan = models.add_parser(
-        "dcgan",
-        help="the book's 13.3 DCGAN: BCE losses, Adam(2e-4, beta_1=0.5), one D and one G step per batch",
-        description="Train the book's chapter 13.3 DCGAN.",
-    )
-    _add_train_options(dcgan)
-    dcgan.set_defaults(handler=_train)
+    for model, summary in MODEL_SUMMARIES.items():
+        sub = models.add_parser(model, help=summary, description=f"Train {summary}.")
+        _add_train_options(sub, model)
+        sub.set_defaults(handler=_train)
     return parser
 
 
@@ -78,32 +87,28 @@ def _train(args):
     from kgan.callbacks import SampleGrid, StepHistory
     from kgan.plots import plot_history
 
+    recipe = kgan.profiles.get_profile(args.model, args.profile)
+    batch_size = args.batch_size or recipe.batch_size
     out = args.out or os.path.join("runs", f"{args.model}-{args.profile}")
     os.makedirs(out, exist_ok=True)
     keras.utils.set_random_seed(args.seed)
 
+    gan = kgan.profiles.build_gan(
+        args.model, args.profile, image_size=args.image_size, latent_dim=args.latent_dim, width=args.width,
+        seed=args.seed, learning_rate=args.learning_rate,
+        n_critic=getattr(args, "n_critic", None), gp_weight=getattr(args, "gp_weight", None),
+    )
     repeat = args.steps_per_epoch is not None
+    common = dict(image_size=args.image_size, seed=args.seed, repeat=repeat, critic_batches=gan.n_critic)
     if args.data:
-        dataset = kgan.data.make_anime_dataset(
-            args.data, args.batch_size, image_size=args.image_size, seed=args.seed, repeat=repeat
-        )
+        dataset = kgan.data.make_anime_dataset(args.data, batch_size, **common)
         data_name = args.data
     else:
-        dataset = kgan.data.make_toy_dataset(
-            args.batch_size, num_images=args.toy_images, image_size=args.image_size, seed=args.seed, repeat=repeat
-        )
+        dataset = kgan.data.make_toy_dataset(batch_size, num_images=args.toy_images, **common)
         data_name = f"embedded toy faces ({args.toy_images})"
-
-    generator = kgan.nets.build_generator(args.profile, args.image_size, args.latent_dim, args.width)
-    discriminator = kgan.nets.build_discriminator(args.profile, args.image_size, args.width)
-    gan = kgan.DCGAN(generator, discriminator, seed=args.seed)
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
-        g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
-    )
     print(
-        f"kgan: training {args.model} ({args.profile} profile, G {generator.count_params():,} / "
-        f"D {discriminator.count_params():,} parameters) on {data_name} → {out}"
+        f"kgan: training {args.model} ({args.profile} profile, G {gan.generator.count_params():,} / "
+        f"D {gan.discriminator.count_params():,} parameters, batch {batch_size}) on {data_name} → {out}"
     )
 
     samples = SampleGrid(os.path.join(out, "samples"), every_n_steps=args.sample_every, seed=args.seed)
@@ -117,22 +122,23 @@ def _train(args):
     )
     seconds = time.perf_counter() - start
 
-    generator.save(os.path.join(out, "generator.keras"))
-    discriminator.save(os.path.join(out, "discriminator.keras"))
+    gan.generator.save(os.path.join(out, "generator.keras"))
+    gan.discriminator.save(os.path.join(out, "discriminator.keras"))
     plot_history(steps.history, os.path.join(out, "loss.png"), title=f"{args.model} ({args.profile}) on {data_name}")
     total_steps = len(steps.history.get("d_loss", []))
+    real_images_per_step = batch_size * gan.n_critic
     record = {
         "args": {k: v for k, v in vars(args).items() if k != "handler"},
         "epochs": history.history,
         "steps": steps.history,
         "seconds": seconds,
-        "images_per_second": total_steps * args.batch_size / seconds if seconds else None,
+        "images_per_second": total_steps * real_images_per_step / seconds if seconds else None,
     }
     with open(os.path.join(out, "history.json"), "w") as file:
         json.dump(record, file)
     last = {name: values[-1] for name, values in history.history.items()}
     print(
-        f"kgan: {total_steps} steps in {seconds:.1f} s ({record['images_per_second']:.1f} images/s); final "
+        f"kgan: {total_steps} steps in {seconds:.1f} s ({record['images_per_second']:.1f} real images/s); final "
         + ", ".join(f"{k}={v:.4f}" for k, v in last.items())
     )
     print(f"kgan: wrote {samples.saved[-1] if samples.saved else 'no grid'}, {os.path.join(out, 'loss.png')}, models in {out}")
@@ -141,7 +147,6 @@ def _train(args):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the way
     return args.handler(args)
 
 

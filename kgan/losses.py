@@ -11,6 +11,8 @@ __all__ = [
     "bce_discriminator_loss",
     "nonsaturating_generator_loss",
     "minimax_generator_loss",
+    "wasserstein_discriminator_loss",
+    "wasserstein_generator_loss",
     "get_discriminator_loss",
     "get_generator_loss",
 ]
@@ -34,10 +36,21 @@ def minimax_generator_loss(fake_logits):
     return -ops.mean(ops.softplus(fake_logits))
 
 
-_DISCRIMINATOR_LOSSES = {"bce": bce_discriminator_loss}
+def wasserstein_discriminator_loss(real_logits, fake_logits):
+    """The WGAN critic loss `mean(D(fake)) - mean(D(real))`; the critic's outputs are raw scores."""
+    return ops.mean(fake_logits) - ops.mean(real_logits)
+
+
+def wasserstein_generator_loss(fake_logits):
+    """The WGAN generator loss `-mean(D(fake))`."""
+    return -ops.mean(fake_logits)
+
+
+_DISCRIMINATOR_LOSSES = {"bce": bce_discriminator_loss, "wasserstein": wasserstein_discriminator_loss}
 _GENERATOR_LOSSES = {
     "nonsaturating": nonsaturating_generator_loss,
     "minimax": minimax_generator_loss,
+    "wasserstein": wasserstein_generator_loss,
 }
 
 

@@ -142,12 +142,12 @@ def test_penalties_and_augment_plug_in_without_a_new_train_step():
         seen.append(images.shape[0])
         return tf.reverse(images, axis=[2])
 
-    def constant_penalty(discriminator, real, fake):
+    def constant_penalty(discriminator, real, fake, seed):
         return tf.constant(2.0)
 
-    gan.compile(penalties=[(0.5, constant_penalty)], augment=flip)
+    gan.compile(penalties={"const": (0.5, constant_penalty)}, augment=flip)
     logs = gan.fit(toy_batches().take(1), verbose=0).history
-    assert logs["constant_penalty"] == [pytest.approx(2.0)]
+    assert logs["const"] == [pytest.approx(2.0)]
     assert len(seen) == 3  # real and fake for D, fake for G
 
 

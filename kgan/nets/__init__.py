@@ -1,5 +1,5 @@
 """Network builders. Nets know nothing of trainers: each builder returns a plain functional `keras.Model`."""
 
-from kgan.nets.dcgan import PROFILES, build_discriminator, build_generator
+from kgan.nets.dcgan import NORMS, PROFILES, build_discriminator, build_generator
 
-__all__ = ["PROFILES", "build_discriminator", "build_generator"]
+__all__ = ["NORMS", "PROFILES", "build_discriminator", "build_generator"]

@@ -21,7 +21,7 @@ import math
 import keras
 from keras import layers
 
-__all__ = ["PROFILES", "build_generator", "build_discriminator"]
+__all__ = ["NORMS", "PROFILES", "build_generator", "build_discriminator"]
 
 PROFILES = ("book", "dcgan")
 
@@ -72,18 +72,38 @@ def build_generator(profile="dcgan", image_size=64, latent_dim=100, width=64, ch
     return keras.Model(z, images, name=name)
 
 
-def build_discriminator(profile="dcgan", image_size=64, width=64, channels=3, name="discriminator"):
-    """Images (batch, image_size, image_size, channels) → one logit per image, shape (batch, 1)."""
+NORMS = ("batch", "layer", None)
+
+
+def _normalization(norm, name):
+    """The normalisation after a discriminator conv: BatchNorm, per-sample LayerNorm, or none."""
+    if norm == "batch":
+        return layers.BatchNormalization(name=f"{name}_bn")
+    # One group = normalise each sample over (H, W, C) with a per-channel scale and offset: the
+    # "layer norm" of the WGAN-GP paper's critic, which keeps samples independent.
+    return layers.GroupNormalization(groups=1, name=f"{name}_ln")
+
+
+def build_discriminator(profile="dcgan", image_size=64, width=64, channels=3, norm="batch", name="discriminator"):
+    """Images (batch, image_size, image_size, channels) → one logit per image, shape (batch, 1).
+
+    `norm` is the normalisation after each conv (the paper profile skips the first): `"batch"`
+    (both profiles' default), `"layer"` or `None`. A WGAN-GP critic must not use `"batch"`: BatchNorm
+    mixes the samples of a batch, so the gradient penalty's per-sample gradients are no longer
+    per-sample.
+    """
     _check_profile(profile)
+    if norm not in NORMS:
+        raise ValueError(f"Unknown norm {norm!r}; choose one of {NORMS}.")
     images = keras.Input(shape=(image_size, image_size, channels), name="images")
     if profile == "book":
-        logits = _book_discriminator_body(images, image_size, width)
+        logits = _book_discriminator_body(images, image_size, width, norm)
     else:
-        logits = _dcgan_discriminator_body(images, image_size, width)
+        logits = _dcgan_discriminator_body(images, image_size, width, norm)
     return keras.Model(images, logits, name=name)
 
 
-def _book_discriminator_body(x, image_size, width):
+def _book_discriminator_body(x, image_size, width, norm):
     # (filters, kernel, stride) of the book's five valid-padded convs, each followed by BN + LeakyReLU(0.2).
     stack = [(width, 4, 2), (width * 2, 4, 2), (width * 4, 4, 2), (width * 8, 3, 1), (width * 16, 3, 1)]
     size = image_size
@@ -91,21 +111,23 @@ def _book_discriminator_body(x, image_size, width):
         size = (size - kernel) // stride + 1
         if size < 1:
             raise ValueError(f"The book's discriminator needs images of at least 54×54, got {image_size}.")
-        x = layers.Conv2D(filters, kernel, stride, "valid", use_bias=False, name=f"conv{index}")(x)
-        x = layers.BatchNormalization(name=f"conv{index}_bn")(x)
+        x = layers.Conv2D(filters, kernel, stride, "valid", use_bias=norm is None, name=f"conv{index}")(x)
+        if norm:
+            x = _normalization(norm, f"conv{index}")(x)
         x = layers.LeakyReLU(0.2, name=f"conv{index}_lrelu")(x)
     x = layers.GlobalAveragePooling2D(name="pool")(x)
     return layers.Dense(1, name="logit")(x)
 
 
-def _dcgan_discriminator_body(x, image_size, width):
+def _dcgan_discriminator_body(x, image_size, width, norm):
     stages = _num_upsamplings(image_size)
     init = _kernel_initializer("dcgan")
     filters = width
     for index in range(1, stages + 1):
-        x = layers.Conv2D(filters, 4, 2, "same", use_bias=index == 1, kernel_initializer=init, name=f"conv{index}")(x)
-        if index > 1:  # the paper leaves the first layer without BatchNorm
-            x = layers.BatchNormalization(name=f"conv{index}_bn")(x)
+        normalized = norm is not None and index > 1  # the paper leaves the first layer unnormalised
+        x = layers.Conv2D(filters, 4, 2, "same", use_bias=not normalized, kernel_initializer=init, name=f"conv{index}")(x)
+        if normalized:
+            x = _normalization(norm, f"conv{index}")(x)
         x = layers.LeakyReLU(0.2, name=f"conv{index}_lrelu")(x)
         filters *= 2
     x = layers.Conv2D(1, 4, 1, "valid", kernel_initializer=init, name="logit_conv")(x)

@@ -2,5 +2,6 @@
 
 from kgan.trainers.base import GAN
 from kgan.trainers.dcgan import DCGAN
+from kgan.trainers.wgan_gp import WGANGP
 
-__all__ = ["GAN", "DCGAN"]
+__all__ = ["GAN", "DCGAN", "WGANGP"]

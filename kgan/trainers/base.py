@@ -57,7 +57,7 @@ class GAN(keras.Model):
         self.built = generator.built and discriminator.built
 
     # ---------------------------------------------------------------- compile
-    def compile(self, d_optimizer=None, g_optimizer=None, d_loss=None, g_loss=None, penalties=(), augment=None, **kwargs):
+    def compile(self, d_optimizer=None, g_optimizer=None, d_loss=None, g_loss=None, penalties=None, augment=None, **kwargs):
         """Set the two optimizers, the losses, penalties and augmentation.
 
         Args:
@@ -65,8 +65,10 @@ class GAN(keras.Model):
                 (the book's DCGAN: Adam(2e-4, beta_1=0.5)).
             d_loss, g_loss: names in `kgan.losses` or callables `(real_logits, fake_logits)` and
                 `(fake_logits)`.
-            penalties: `(weight, fn)` pairs; `fn(discriminator, real, fake)` is added to the D loss
-                times `weight` and logged under `fn.__name__`.
+            penalties: `{name: (weight, fn)}`; `fn(discriminator, real, fake, seed)` is added to the
+                D loss times `weight` and logged as `name`; `seed` is a stateless seed for any
+                random draw the penalty makes (see `kgan.penalties`). Defaults to the trainer's
+                `default_penalties()`.
             augment: `fn(images) -> images` applied to every discriminator input.
         """
         super().compile(**kwargs)
@@ -77,14 +79,18 @@ class GAN(keras.Model):
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(self.default_learning_rate, beta_1, beta_2)
         self.d_loss_fn = losses.get_discriminator_loss(d_loss or self.default_d_loss)
         self.g_loss_fn = losses.get_generator_loss(g_loss or self.default_g_loss)
-        self.penalties = tuple(penalties)
-        for _, penalty in self.penalties:
-            self._trackers.setdefault(penalty.__name__, keras.metrics.Mean(name=penalty.__name__))
+        self.penalties = dict(self.default_penalties() if penalties is None else penalties)
+        for name in self.penalties:
+            self._trackers.setdefault(name, keras.metrics.Mean(name=name))
         self.augment = augment or (lambda images: images)
         # Built now (inside the caller's strategy scope) so checkpoints can restore their state
         # before the first step; an unbuilt optimizer silently skips loading.
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
+
+    def default_penalties(self):
+        """Penalties used when `compile` is given none: `{name: (weight, fn)}`."""
+        return {}
 
     @property
     def metrics(self):
@@ -95,8 +101,8 @@ class GAN(keras.Model):
         """Generate images from latent codes."""
         return self.generator(z, training=training)
 
-    def sample_latent(self, batch_size):
-        """z ~ N(0, 1) of shape (batch_size, latent_dim), from the trainer's seed.
+    def next_seed(self):
+        """A fresh stateless seed (shape (2,)) from the trainer's seed: every random draw starts here.
 
         Keras' SeedGenerator hands every replica the same seed, so the replica id is folded in.
         """
@@ -104,7 +110,11 @@ class GAN(keras.Model):
         replica = tf.distribute.get_replica_context()
         if replica is not None and replica.num_replicas_in_sync > 1:
             seed = tf.random.experimental.stateless_fold_in(seed, replica.replica_id_in_sync_group)
-        return tf.random.stateless_normal((batch_size, self.latent_dim), seed=seed)
+        return seed
+
+    def sample_latent(self, batch_size):
+        """z ~ N(0, 1) of shape (batch_size, latent_dim)."""
+        return tf.random.stateless_normal((batch_size, self.latent_dim), seed=self.next_seed())
 
     def discriminator_output(self, logits):
         """What the discriminator 'says' about a batch, for logging (a probability for BCE GANs)."""
@@ -118,9 +128,9 @@ class GAN(keras.Model):
             fake_logits = self.discriminator(self.augment(fake), training=True)
             d_loss = self.d_loss_fn(real_logits, fake_logits)
             logs = {}
-            for weight, penalty in self.penalties:
-                logs[penalty.__name__] = penalty(self.discriminator, real, fake)
-                d_loss = d_loss + weight * logs[penalty.__name__]
+            for name, (weight, penalty) in self.penalties.items():
+                logs[name] = penalty(self.discriminator, real, fake, seed=self.next_seed())
+                d_loss = d_loss + weight * logs[name]
         variables = self.discriminator.trainable_variables
         self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, variables), variables))
         logs.update(
