@@ -16,6 +16,10 @@ def test_help_explains_every_option(capsys):
     text = capsys.readouterr().out
     for option in ["--data", "--epochs", "--steps-per-epoch", "--batch-size", "--profile", "--out", "--seed"]:
         assert option in text
+    with pytest.raises(SystemExit):
+        cli.main(["train", "wgan-gp", "--help"])
+    text = capsys.readouterr().out
+    assert "--n-critic" in text and "--gp-weight" in text and "gulrajani" in text
 
 
 def test_console_script_help_runs():
@@ -23,11 +27,12 @@ def test_console_script_help_runs():
     assert result.returncode == 0 and "train" in result.stdout
 
 
-def test_train_dcgan_on_the_embedded_toy_faces_writes_a_run(tmp_path):
+@pytest.mark.parametrize("model, extra", [("dcgan", []), ("wgan-gp", ["--n-critic", "2", "--gp-weight", "5"])])
+def test_train_on_the_embedded_toy_faces_writes_a_run(tmp_path, model, extra):
     out = tmp_path / "run"
     code = cli.main([
-        "train", "dcgan", "--epochs", "2", "--steps-per-epoch", "3", "--batch-size", "8", "--image-size", "16",
-        "--width", "4", "--latent-dim", "8", "--toy-images", "64", "--out", str(out), "--seed", "1",
+        "train", model, "--epochs", "2", "--steps-per-epoch", "3", "--batch-size", "8", "--image-size", "16",
+        "--width", "4", "--latent-dim", "8", "--toy-images", "64", "--out", str(out), "--seed", "1", *extra,
     ])
     assert code == 0
     for name in ["generator.keras", "discriminator.keras", "loss.png", "history.json",

@@ -92,6 +92,12 @@ class GAN(keras.Model):
         """Penalties used when `compile` is given none: `{name: (weight, fn)}`."""
         return {}
 
+    def fit(self, x=None, *args, **kwargs):
+        if isinstance(x, tf.data.Dataset):
+            # A dataset shuffles itself; Keras' default shuffle=True would only print a warning.
+            kwargs.setdefault("shuffle", False)
+        return super().fit(x, *args, **kwargs)
+
     @property
     def metrics(self):
         return list(self._trackers.values())
