@@ -31,8 +31,8 @@ if keras.backend.backend() != "tensorflow":  # pragma: no cover - depends on the
 
 __version__ = "0.1.0"
 
-from kgan import callbacks, data, images, losses, nets, penalties  # noqa: E402
+from kgan import callbacks, data, images, layers, losses, nets, penalties  # noqa: E402
 from kgan.trainers import DCGAN, GAN, WGANGP  # noqa: E402
 from kgan import profiles  # noqa: E402  (builds on the trainers)
 
-__all__ = ["DCGAN", "GAN", "WGANGP", "callbacks", "data", "images", "losses", "nets", "penalties", "profiles", "__version__"]
+__all__ = ["DCGAN", "GAN", "WGANGP", "callbacks", "data", "images", "layers", "losses", "nets", "penalties", "profiles", "__version__"]

@@ -62,3 +62,57 @@ def test_networks_round_trip_through_keras_files(tmp_path):
     generator.save(tmp_path / "g.keras")
     restored = keras.models.load_model(tmp_path / "g.keras")
     np.testing.assert_allclose(restored(z), generator(z), atol=1e-6)
+
+
+def layer_types(model):
+    return [type(layer).__name__ for layer in model.layers]
+
+
+@pytest.mark.parametrize("profile", nets.PROFILES)
+def test_discriminator_options_insert_the_layers(profile):
+    size, attention = (64, 14) if profile == "book" else (16, 8)
+    d = nets.build_discriminator(profile, size, 2, norm=None, spectral_norm=True, minibatch="mbstd", attention_at=attention)
+    types = layer_types(d)
+    conv_count = 5 if profile == "book" else 2
+    assert types.count("SpectralNormalization") == conv_count + 1  # every conv and the logit layer
+    assert "MinibatchStdDev" in types and "SelfAttention2D" in types and "BatchNormalization" not in types
+    assert d.get_layer(f"attention_{attention}").output.shape[1] == attention
+    mbd = nets.build_discriminator(profile, size, 2, minibatch="mbd")
+    assert "MinibatchDiscrimination" in layer_types(mbd) and mbd.output_shape == (None, 1)
+    images = np.random.default_rng(0).uniform(-1, 1, (4, size, size, 3)).astype("float32")
+    assert d(images).shape == (4, 1) and mbd(images).shape == (4, 1)
+
+
+def test_generator_options_insert_the_layers():
+    g = nets.build_generator("dcgan", 32, 6, 4, spectral_norm=True, attention_at=16)
+    types = layer_types(g)
+    assert types.count("SpectralNormalization") == 4 and types.count("SelfAttention2D") == 1
+    assert g(np.zeros((2, 6), "float32")).shape == (2, 32, 32, 3)
+
+
+def test_bad_options_are_clear_errors():
+    with pytest.raises(ValueError, match="attention_at=5 is not a resolution"):
+        nets.build_discriminator("dcgan", 16, 2, attention_at=5)
+    with pytest.raises(ValueError, match="Unknown minibatch option 'pack'"):
+        nets.build_discriminator("dcgan", 16, 2, minibatch="pack")
+    with pytest.raises(ValueError, match="Unknown norm 'instance'"):
+        nets.build_discriminator("dcgan", 16, 2, norm="instance")
+
+
+def test_networks_with_every_option_round_trip_and_train(tmp_path):
+    import kgan
+
+    keras.utils.set_random_seed(0)
+    g = nets.build_generator("dcgan", 16, 8, 4, spectral_norm=True, attention_at=8)
+    d = nets.build_discriminator("dcgan", 16, 4, norm=None, spectral_norm=True, minibatch="mbstd", attention_at=8)
+    gan = kgan.DCGAN(g, d, seed=0)
+    gan.compile()
+    u_before = d.get_layer("conv1_sn").u.numpy().copy()
+    gan.fit(kgan.data.make_toy_dataset(8, num_images=16, image_size=16), verbose=0)
+    assert not np.array_equal(u_before, d.get_layer("conv1_sn").u.numpy())  # power iteration ran in training
+    images = np.random.default_rng(1).uniform(-1, 1, (3, 16, 16, 3)).astype("float32")
+    z = np.random.default_rng(2).normal(size=(3, 8)).astype("float32")
+    g.save(tmp_path / "g.keras")
+    d.save(tmp_path / "d.keras")
+    np.testing.assert_allclose(keras.models.load_model(tmp_path / "g.keras")(z), g(z), atol=1e-6)
+    np.testing.assert_allclose(keras.models.load_model(tmp_path / "d.keras")(images), d(images), atol=1e-5)

@@ -12,6 +12,9 @@ Profiles:
   discriminator (k4 s2 "same" convs down to 4×4, then one k4 "valid" conv to a logit) instead of the
   book's valid-padded stack with global average pooling. This is the profile that trains.
 
+Options for the tricks of later papers — spectral normalisation, minibatch discrimination / stddev,
+self-attention — use the layers of `kgan.layers`; their defaults leave the two profiles as above.
+
 Both generators are the same shape: z → ConvTranspose k4 s1 "valid" to 4×4, then k4 s2 "same"
 upsamplings that halve the channels, BN + ReLU between, tanh out.
 """
@@ -21,7 +24,9 @@ import math
 import keras
 from keras import layers
 
-__all__ = ["NORMS", "PROFILES", "build_generator", "build_discriminator"]
+from kgan.layers import MinibatchDiscrimination, MinibatchStdDev, SelfAttention2D, SpectralNormalization
+
+__all__ = ["MINIBATCH", "NORMS", "PROFILES", "build_generator", "build_discriminator"]
 
 PROFILES = ("book", "dcgan")
 
@@ -44,31 +49,68 @@ def _kernel_initializer(profile):
     return keras.initializers.RandomNormal(0.0, 0.02) if profile == "dcgan" else "glorot_uniform"
 
 
-def build_generator(profile="dcgan", image_size=64, latent_dim=100, width=64, channels=3, name="generator"):
+MINIBATCH = (None, "mbd", "mbstd")
+
+
+def _spectral(layer, spectral_norm):
+    """The layer, wrapped in kgan's SpectralNormalization (gradient through σ) when asked."""
+    return SpectralNormalization(layer, name=f"{layer.name}_sn") if spectral_norm else layer
+
+
+class _Attention:
+    """Inserts one SelfAttention2D after the stage whose output is `resolution`×`resolution`."""
+
+    def __init__(self, resolution, network):
+        self.resolution, self.network, self.seen = resolution, network, []
+
+    def __call__(self, x):
+        size = x.shape[1]
+        self.seen.append(size)
+        if size == self.resolution:
+            x = SelfAttention2D(name=f"attention_{size}")(x)
+        return x
+
+    def check(self):
+        if self.resolution is not None and self.resolution not in self.seen:
+            raise ValueError(
+                f"attention_at={self.resolution} is not a resolution of this {self.network}; choose one of {self.seen}."
+            )
+
+
+def build_generator(
+    profile="dcgan", image_size=64, latent_dim=100, width=64, channels=3, spectral_norm=False, attention_at=None,
+    name="generator",
+):
     """z of shape (batch, latent_dim) → images (batch, image_size, image_size, channels) in [-1, 1].
 
     `width` is the channel count of the last hidden stage (the book's `filter = 64`); earlier stages
     double it, so a 64×64 generator goes 8·width → 4·width → 2·width → width → channels.
+    `spectral_norm=True` wraps every transposed conv in `kgan.layers.SpectralNormalization` (SAGAN
+    and BigGAN normalise G too); `attention_at=R` adds a `SelfAttention2D` after the R×R stage.
     """
     _check_profile(profile)
     stages = _num_upsamplings(image_size)
     init = _kernel_initializer(profile)
+    attend = _Attention(attention_at, "generator")
 
     z = keras.Input(shape=(latent_dim,), name="z")
     x = layers.Reshape((1, 1, latent_dim), name="z_as_map")(z)  # -1 batch: export-safe
     if profile == "book":
         x = layers.ReLU(name="z_relu")(x)  # the book applies ReLU to z itself
     filters = width * 2 ** (stages - 1)
-    x = layers.Conv2DTranspose(filters, 4, 1, "valid", use_bias=False, kernel_initializer=init, name="project")(x)
+    project = layers.Conv2DTranspose(filters, 4, 1, "valid", use_bias=False, kernel_initializer=init, name="project")
+    x = _spectral(project, spectral_norm)(x)
     x = layers.BatchNormalization(name="project_bn")(x)
-    x = layers.ReLU(name="project_relu")(x)
+    x = attend(layers.ReLU(name="project_relu")(x))
     for stage in range(1, stages):
         filters //= 2
-        x = layers.Conv2DTranspose(filters, 4, 2, "same", use_bias=False, kernel_initializer=init, name=f"up{stage}")(x)
+        up = layers.Conv2DTranspose(filters, 4, 2, "same", use_bias=False, kernel_initializer=init, name=f"up{stage}")
+        x = _spectral(up, spectral_norm)(x)
         x = layers.BatchNormalization(name=f"up{stage}_bn")(x)
-        x = layers.ReLU(name=f"up{stage}_relu")(x)
-    x = layers.Conv2DTranspose(channels, 4, 2, "same", use_bias=False, kernel_initializer=init, name="to_rgb")(x)
-    images = layers.Activation("tanh", name="tanh")(x)
+        x = attend(layers.ReLU(name=f"up{stage}_relu")(x))
+    to_rgb = layers.Conv2DTranspose(channels, 4, 2, "same", use_bias=False, kernel_initializer=init, name="to_rgb")
+    images = layers.Activation("tanh", name="tanh")(_spectral(to_rgb, spectral_norm)(x))
+    attend.check()
     return keras.Model(z, images, name=name)
 
 
@@ -84,26 +126,48 @@ def _normalization(norm, name):
     return layers.GroupNormalization(groups=1, name=f"{name}_ln")
 
 
-def build_discriminator(profile="dcgan", image_size=64, width=64, channels=3, norm="batch", name="discriminator"):
+def build_discriminator(
+    profile="dcgan", image_size=64, width=64, channels=3, norm="batch", spectral_norm=False, minibatch=None,
+    attention_at=None, name="discriminator",
+):
     """Images (batch, image_size, image_size, channels) → one logit per image, shape (batch, 1).
 
-    `norm` is the normalisation after each conv (the paper profile skips the first): `"batch"`
-    (both profiles' default), `"layer"` or `None`. A WGAN-GP critic must not use `"batch"`: BatchNorm
-    mixes the samples of a batch, so the gradient penalty's per-sample gradients are no longer
-    per-sample.
+    Args:
+        norm: the normalisation after each conv (the paper profile skips the first): `"batch"` (both
+            profiles' default), `"layer"` or `None`. A WGAN-GP critic must not use `"batch"`:
+            BatchNorm mixes the samples of a batch, so the gradient penalty's per-sample gradients
+            are no longer per-sample. SN-GAN discriminators use `spectral_norm=True, norm=None`.
+        spectral_norm: wrap every conv and the logit layer in `kgan.layers.SpectralNormalization`.
+        minibatch: let D compare the samples of a batch before its logit: `"mbstd"` appends the
+            minibatch-stddev map (Karras et al.) to the last feature map, `"mbd"` appends minibatch
+            discrimination features (Salimans et al., 100 kernels of dimension 5) to the flattened
+            features, which then go through a Dense logit.
+        attention_at: add a `SelfAttention2D` after the conv stage whose output is R×R.
     """
     _check_profile(profile)
     if norm not in NORMS:
         raise ValueError(f"Unknown norm {norm!r}; choose one of {NORMS}.")
+    if minibatch not in MINIBATCH:
+        raise ValueError(f"Unknown minibatch option {minibatch!r}; choose one of {MINIBATCH}.")
+    attend = _Attention(attention_at, "discriminator")
     images = keras.Input(shape=(image_size, image_size, channels), name="images")
-    if profile == "book":
-        logits = _book_discriminator_body(images, image_size, width, norm)
-    else:
-        logits = _dcgan_discriminator_body(images, image_size, width, norm)
+    body = _book_discriminator_body if profile == "book" else _dcgan_discriminator_body
+    features = body(images, image_size, width, norm, spectral_norm, attend)
+    attend.check()
+    if minibatch == "mbstd":
+        features = MinibatchStdDev(name="minibatch_stddev")(features)
+    if profile == "book" or minibatch == "mbd":
+        x = layers.GlobalAveragePooling2D(name="pool")(features) if profile == "book" else layers.Flatten(name="flatten")(features)
+        if minibatch == "mbd":
+            x = MinibatchDiscrimination(100, 5, name="minibatch_discrimination")(x)
+        logits = _spectral(layers.Dense(1, name="logit"), spectral_norm)(x)
+    else:  # the paper's last layer: a k4 "valid" conv from the 4×4 map to one logit
+        conv = layers.Conv2D(1, 4, 1, "valid", kernel_initializer=_kernel_initializer("dcgan"), name="logit_conv")
+        logits = layers.Flatten(name="logit")(_spectral(conv, spectral_norm)(features))
     return keras.Model(images, logits, name=name)
 
 
-def _book_discriminator_body(x, image_size, width, norm):
+def _book_discriminator_body(x, image_size, width, norm, spectral_norm, attend):
     # (filters, kernel, stride) of the book's five valid-padded convs, each followed by BN + LeakyReLU(0.2).
     stack = [(width, 4, 2), (width * 2, 4, 2), (width * 4, 4, 2), (width * 8, 3, 1), (width * 16, 3, 1)]
     size = image_size
@@ -111,24 +175,24 @@ def _book_discriminator_body(x, image_size, width, norm):
         size = (size - kernel) // stride + 1
         if size < 1:
             raise ValueError(f"The book's discriminator needs images of at least 54×54, got {image_size}.")
-        x = layers.Conv2D(filters, kernel, stride, "valid", use_bias=norm is None, name=f"conv{index}")(x)
+        conv = layers.Conv2D(filters, kernel, stride, "valid", use_bias=norm is None, name=f"conv{index}")
+        x = _spectral(conv, spectral_norm)(x)
         if norm:
             x = _normalization(norm, f"conv{index}")(x)
-        x = layers.LeakyReLU(0.2, name=f"conv{index}_lrelu")(x)
-    x = layers.GlobalAveragePooling2D(name="pool")(x)
-    return layers.Dense(1, name="logit")(x)
+        x = attend(layers.LeakyReLU(0.2, name=f"conv{index}_lrelu")(x))
+    return x
 
 
-def _dcgan_discriminator_body(x, image_size, width, norm):
+def _dcgan_discriminator_body(x, image_size, width, norm, spectral_norm, attend):
     stages = _num_upsamplings(image_size)
     init = _kernel_initializer("dcgan")
     filters = width
     for index in range(1, stages + 1):
         normalized = norm is not None and index > 1  # the paper leaves the first layer unnormalised
-        x = layers.Conv2D(filters, 4, 2, "same", use_bias=not normalized, kernel_initializer=init, name=f"conv{index}")(x)
+        conv = layers.Conv2D(filters, 4, 2, "same", use_bias=not normalized, kernel_initializer=init, name=f"conv{index}")
+        x = _spectral(conv, spectral_norm)(x)
         if normalized:
             x = _normalization(norm, f"conv{index}")(x)
-        x = layers.LeakyReLU(0.2, name=f"conv{index}_lrelu")(x)
+        x = attend(layers.LeakyReLU(0.2, name=f"conv{index}_lrelu")(x))
         filters *= 2
-    x = layers.Conv2D(1, 4, 1, "valid", kernel_initializer=init, name="logit_conv")(x)
-    return layers.Flatten(name="logit")(x)
+    return x
