@@ -13,6 +13,9 @@ import os
 
 # The trainers use tf.GradientTape and tf.data, so Keras must run on its TensorFlow backend.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# Hide TensorFlow's C++ INFO and WARNING lines (oneDNN, CPU features, rendezvous) that drown a
+# learner's output; errors still show. Set TF_CPP_MIN_LOG_LEVEL=0 before importing kgan to see all.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 try:
     import tensorflow  # noqa: F401

@@ -1,4 +1,4 @@
-"""The `kgan` command line: `kgan train dcgan|wgan-gp ...`."""
+"""The `kgan` command line: `kgan train dcgan|wgan-gp ...`, `kgan data check PATH`."""
 
 import argparse
 import json
@@ -7,9 +7,6 @@ import sys
 import time
 
 __all__ = ["main", "build_parser"]
-
-# Keep TensorFlow's C++ start-up chatter off the user's terminal (set before TensorFlow loads).
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def _add_train_options(parser, model):
@@ -70,6 +67,18 @@ def build_parser():
         "checkpoints/ and the final generator.keras / discriminator.keras under --out. "
         "'kgan train MODEL --help' lists a model's options.",
     )
+    data = commands.add_parser("data", help="inspect image sources", description="Inspect image sources.")
+    data_commands = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    check = data_commands.add_parser(
+        "check",
+        help="scan a source and print how many images are readable, which were skipped and why, and their sizes",
+        description="Scan PATH (a folder, glob, .zip or image) exactly as training would read it and print counts: "
+        "readable images, skipped files with their reasons, other files ignored, sizes seen.",
+    )
+    check.add_argument("path", metavar="PATH", help="the source to scan")
+    check.add_argument("--image-size", type=int, default=64, help="size the images are decoded to (default: 64)")
+    check.set_defaults(handler=_data_check)
+
     from kgan.profiles import MODEL_SUMMARIES
 
     models = train.add_subparsers(dest="model", metavar="MODEL", required=True)
@@ -142,6 +151,16 @@ def _train(args):
         + ", ".join(f"{k}={v:.4f}" for k, v in last.items())
     )
     print(f"kgan: wrote {samples.saved[-1] if samples.saved else 'no grid'}, {os.path.join(out, 'loss.png')}, models in {out}")
+    return 0
+
+
+def _data_check(args):
+    from kgan.data import scan_source
+
+    start = time.perf_counter()
+    report = scan_source(args.path, image_size=args.image_size)
+    print(report.summary())
+    print(f"scanned in {time.perf_counter() - start:.1f} s")
     return 0
 
 

@@ -1,6 +1,8 @@
-"""Data: image sources (folder, glob, zip, list), the tf.data pipeline, and the embedded toy faces."""
+"""Data: image sources (folder, glob, zip, list, TFDS), the bad-file policy, the tf.data pipeline, toy faces."""
 
-from kgan.data.pipeline import decode_image, make_anime_dataset, make_toy_dataset, to_unit_range
+from kgan.data.decode import decode_image
+from kgan.data.pipeline import make_anime_dataset, make_toy_dataset, to_unit_range
+from kgan.data.scan import ScanReport, scan_source
 from kgan.data.sources import IMAGE_EXTENSIONS, DataSourceError, ImageSource, resolve_source
 from kgan.data.toy_faces import TOY_FACE_ATTRIBUTES, mode_index, num_modes, render_face, toy_faces
 
@@ -8,6 +10,7 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "DataSourceError",
     "ImageSource",
+    "ScanReport",
     "TOY_FACE_ATTRIBUTES",
     "decode_image",
     "make_anime_dataset",
@@ -16,6 +19,7 @@ __all__ = [
     "num_modes",
     "render_face",
     "resolve_source",
+    "scan_source",
     "to_unit_range",
     "toy_faces",
 ]

@@ -27,33 +27,36 @@ class ImageSource:
         description: the source as the user gave it, for messages.
         names: file paths, or member names inside `archive`, sorted.
         archive: path of the zip the names live in, or None for plain files.
+        ignored: files beside the images whose names are not image names (notes, metadata), sorted.
     """
 
     description: str
     names: tuple
     archive: str | None = None
+    ignored: tuple = ()
 
     def __len__(self):
         return len(self.names)
 
-    def read_all(self):
-        """The encoded bytes of every image, in `names` order (a zip is read in place, never unpacked)."""
-        if self.archive is None:
-            contents = []
-            for name in self.names:
-                with open(name, "rb") as file:
-                    contents.append(file.read())
-            return contents
-        with zipfile.ZipFile(self.archive) as archive:
-            return [archive.read(name) for name in self.names]
+    def iter_bytes(self):
+        """(name, bytes) for every image in `names` order, or (name, OSError) when one cannot be read.
 
-    def read(self, index):
-        """The encoded bytes of one image."""
+        A zip is read in place, never unpacked; a damaged member (bad CRC) comes back as an error.
+        """
         if self.archive is None:
-            with open(self.names[index], "rb") as file:
-                return file.read()
+            for name in self.names:
+                try:
+                    with open(name, "rb") as file:
+                        yield name, file.read()
+                except OSError as error:
+                    yield name, error
+            return
         with zipfile.ZipFile(self.archive) as archive:
-            return archive.read(self.names[index])
+            for name in self.names:
+                try:
+                    yield name, archive.read(name)
+                except (zipfile.BadZipFile, OSError, EOFError) as error:
+                    yield name, OSError(f"damaged zip member: {error}")
 
 
 def _is_image_name(name):
@@ -77,7 +80,7 @@ def resolve_source(source):
             raise DataSourceError(f"{len(missing)} of {len(paths)} listed image files do not exist, e.g. {missing[0]}")
         if not paths:
             raise DataSourceError("The list of image paths is empty.")
-        return ImageSource(f"list of {len(paths)} paths", tuple(paths))
+        return ImageSource(f"list of {len(paths)} paths", tuple(paths))  # the caller chose each file
 
     path = os.fspath(source)
     if any(char in path for char in "*?["):
@@ -88,21 +91,18 @@ def resolve_source(source):
     if not os.path.exists(path):
         raise DataSourceError(f"{path}: no such file or folder.")
     if os.path.isdir(path):
-        found = sorted(
-            os.path.join(root, name)
-            for root, _, names in os.walk(path)
-            for name in names
-            if _is_image_name(name)
-        )
+        files = sorted(os.path.join(root, name) for root, _, names in os.walk(path) for name in names)
+        found = [f for f in files if _is_image_name(f)]
         if not found:
             raise _no_images(path, " in this folder or below")
-        return ImageSource(path, tuple(found))
+        return ImageSource(path, tuple(found), ignored=tuple(f for f in files if not _is_image_name(f)))
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
-            members = sorted(info.filename for info in archive.infolist() if not info.is_dir() and _is_image_name(info.filename))
+            files = sorted(info.filename for info in archive.infolist() if not info.is_dir())
+        members = [name for name in files if _is_image_name(name)]
         if not members:
             raise _no_images(path, " inside this zip archive")
-        return ImageSource(path, tuple(members), archive=path)
+        return ImageSource(path, tuple(members), archive=path, ignored=tuple(n for n in files if not _is_image_name(n)))
     if path.lower().endswith(".zip"):
         raise DataSourceError(f"{path}: not a readable zip archive.")
     if _is_image_name(path):
