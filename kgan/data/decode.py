@@ -86,6 +86,7 @@ def cheap_check(data, max_pixels=MAX_PIXELS):
     return None, size
 
 
+@tf.autograph.experimental.do_not_convert  # plain TF ops: nothing for AutoGraph to rewrite
 def decode_image(encoded, image_size):
     """JPEG/PNG/BMP/GIF bytes → uint8 (image_size, image_size, 3).
 
