@@ -5,6 +5,7 @@ Every discriminator loss takes `(real_logits, fake_logits)` and every generator 
 `get_discriminator_loss` / `get_generator_loss`, or take any callable with the same signature.
 """
 
+import keras
 from keras import ops
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
 ]
 
 
+@keras.saving.register_keras_serializable(package="kgan")
 def bce_discriminator_loss(real_logits, fake_logits):
     """The book's (and Goodfellow's) D loss: BCE with real → 1 plus BCE with fake → 0.
 
@@ -26,21 +28,25 @@ def bce_discriminator_loss(real_logits, fake_logits):
     return ops.mean(ops.softplus(-real_logits)) + ops.mean(ops.softplus(fake_logits))
 
 
+@keras.saving.register_keras_serializable(package="kgan")
 def nonsaturating_generator_loss(fake_logits):
     """The non-saturating G loss `-log D(G(z))` (BCE with fake → 1), used by the book."""
     return ops.mean(ops.softplus(-fake_logits))
 
 
+@keras.saving.register_keras_serializable(package="kgan")
 def minimax_generator_loss(fake_logits):
     """The original minimax G loss `log(1 - D(G(z)))`; its gradient vanishes when D wins."""
     return -ops.mean(ops.softplus(fake_logits))
 
 
+@keras.saving.register_keras_serializable(package="kgan")
 def wasserstein_discriminator_loss(real_logits, fake_logits):
     """The WGAN critic loss `mean(D(fake)) - mean(D(real))`; the critic's outputs are raw scores."""
     return ops.mean(fake_logits) - ops.mean(real_logits)
 
 
+@keras.saving.register_keras_serializable(package="kgan")
 def wasserstein_generator_loss(fake_logits):
     """The WGAN generator loss `-mean(D(fake))`."""
     return -ops.mean(fake_logits)

@@ -4,6 +4,7 @@ Trainers add them to the D loss by name with a weight (`GAN.compile(penalties={"
 stateless `seed` (shape (2,)) for any random draw, so runs repeat exactly for a given trainer seed.
 """
 
+import keras
 import tensorflow as tf
 
 __all__ = ["gradient_penalty"]
@@ -15,6 +16,7 @@ def _uniform(shape, seed):
     return tf.random.stateless_uniform(shape, seed=seed)
 
 
+@keras.saving.register_keras_serializable(package="kgan")
 def gradient_penalty(critic, real, fake, seed=None, target=1.0, one_sided=False, epsilon=1e-12):
     """WGAN-GP's penalty (Gulrajani et al. 2017): `E[(‖∇ₓ D(x̂)‖₂ − target)²]` at random interpolates.
 

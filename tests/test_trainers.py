@@ -102,9 +102,9 @@ def test_trainer_losses_equal_the_loss_functions_on_the_same_batch():
     """The logged D loss is the BCE of D's logits on the real batch and on G(z) for the trainer's z."""
     gan = make_gan()
     real = next(iter(toy_batches()))
-    seed_state = gan.seed_generator.state.numpy().copy()
+    seed_state = gan.latent_seed.numpy().copy()
     z = gan.sample_latent(8)
-    gan.seed_generator.state.assign(seed_state)  # the step will draw this same z
+    gan.latent_seed.assign(seed_state)  # the step will draw this same z
     fake = gan.generator(z, training=True)
     expected = kgan.losses.bce_discriminator_loss(
         gan.discriminator(real, training=True), gan.discriminator(fake, training=True)

@@ -25,11 +25,11 @@ def stacked_toy(n_critic, batch_size=4, num_images=64):
 
 def test_one_fit_step_is_n_critic_critic_updates_and_one_generator_update():
     gan = make_wgan(n_critic=3)
-    seeds_before = gan.seed_generator.state.numpy().copy()
+    seeds_before = gan.latent_seed.numpy().copy()
     history = gan.fit(stacked_toy(3).take(1), verbose=0).history
     assert int(gan.d_optimizer.iterations) == 3 and int(gan.g_optimizer.iterations) == 1
     # fresh z and fresh interpolation weights for every critic update, fresh z for the generator
-    assert gan.seed_generator.state.numpy()[1] - seeds_before[1] == 2 * 3 + 1
+    assert gan.latent_seed.numpy()[1] - seeds_before[1] == 2 * 3 + 1
     assert set(history) == {"d_loss", "g_loss", "gp", "w_dist", "d_real", "d_fake"}
     assert all(np.isfinite(values[0]) for values in history.values())
 

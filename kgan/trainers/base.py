@@ -10,6 +10,7 @@ between GANs plugs in rather than being rewritten:
 """
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -49,7 +50,18 @@ class GAN(keras.Model):
         self.latent_dim = int(latent_dim or generator.input_shape[-1])
         self.n_critic = int(n_critic)
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
+        # The latent stream's state is a weight, so checkpoints and `.keras` files carry it and a
+        # resumed run draws the noise the uninterrupted run would have (Keras' SeedGenerator state
+        # is not saved). `seed=None` takes one from NumPy, which `keras.utils.set_random_seed` seeds.
+        start = np.random.randint(1, 2**31) if seed is None else int(seed)
+        self.latent_seed = self.add_weight(
+            shape=(2,),
+            initializer=lambda shape, dtype: ops.convert_to_tensor([start, 0], dtype=dtype),
+            dtype="int64",
+            trainable=False,
+            aggregation="only_first_replica",
+            name="latent_seed",
+        )
         names = ("d_loss", "g_loss", "d_real", "d_fake", *self.extra_metric_names)
         self._trackers = {name: keras.metrics.Mean(name=name) for name in names}
         self.d_optimizer = self.g_optimizer = None
@@ -77,12 +89,13 @@ class GAN(keras.Model):
         beta_1, beta_2 = self.default_betas
         self.d_optimizer = d_optimizer or keras.optimizers.Adam(self.default_learning_rate, beta_1, beta_2)
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(self.default_learning_rate, beta_1, beta_2)
-        self.d_loss_fn = losses.get_discriminator_loss(d_loss or self.default_d_loss)
-        self.g_loss_fn = losses.get_generator_loss(g_loss or self.default_g_loss)
+        self._loss_identifiers = (d_loss or self.default_d_loss, g_loss or self.default_g_loss)
+        self.d_loss_fn = losses.get_discriminator_loss(self._loss_identifiers[0])
+        self.g_loss_fn = losses.get_generator_loss(self._loss_identifiers[1])
         self.penalties = dict(self.default_penalties() if penalties is None else penalties)
         for name in self.penalties:
             self._trackers.setdefault(name, keras.metrics.Mean(name=name))
-        self.augment = augment or (lambda images: images)
+        self.augment = augment
         # Built now (inside the caller's strategy scope) so checkpoints can restore their state
         # before the first step; an unbuilt optimizer silently skips loading.
         self.d_optimizer.build(self.discriminator.trainable_variables)
@@ -110,9 +123,10 @@ class GAN(keras.Model):
     def next_seed(self):
         """A fresh stateless seed (shape (2,)) from the trainer's seed: every random draw starts here.
 
-        Keras' SeedGenerator hands every replica the same seed, so the replica id is folded in.
+        Every replica holds the same state, so the replica id is folded in to draw different noise.
         """
-        seed = self.seed_generator.next()
+        seed = ops.convert_to_tensor(self.latent_seed)
+        self.latent_seed.assign(seed + ops.convert_to_tensor([0, 1], dtype="int64"))
         replica = tf.distribute.get_replica_context()
         if replica is not None and replica.num_replicas_in_sync > 1:
             seed = tf.random.experimental.stateless_fold_in(seed, replica.replica_id_in_sync_group)
@@ -122,6 +136,9 @@ class GAN(keras.Model):
         """z ~ N(0, 1) of shape (batch_size, latent_dim)."""
         return tf.random.stateless_normal((batch_size, self.latent_dim), seed=self.next_seed())
 
+    def _augmented(self, images):
+        return images if self.augment is None else self.augment(images)
+
     def discriminator_output(self, logits):
         """What the discriminator 'says' about a batch, for logging (a probability for BCE GANs)."""
         return ops.sigmoid(logits)
@@ -130,8 +147,8 @@ class GAN(keras.Model):
         """One discriminator update on a real batch and a fresh fake batch."""
         fake = self.generator(self.sample_latent(ops.shape(real)[0]), training=True)
         with tf.GradientTape() as tape:
-            real_logits = self.discriminator(self.augment(real), training=True)
-            fake_logits = self.discriminator(self.augment(fake), training=True)
+            real_logits = self.discriminator(self._augmented(real), training=True)
+            fake_logits = self.discriminator(self._augmented(fake), training=True)
             d_loss = self.d_loss_fn(real_logits, fake_logits)
             logs = {}
             for name, (weight, penalty) in self.penalties.items():
@@ -150,7 +167,7 @@ class GAN(keras.Model):
         """One generator update on a fresh latent batch."""
         with tf.GradientTape() as tape:
             fake = self.generator(self.sample_latent(batch_size), training=True)
-            g_loss = self.g_loss_fn(self.discriminator(self.augment(fake), training=True))
+            g_loss = self.g_loss_fn(self.discriminator(self._augmented(fake), training=True))
         variables = self.generator.trainable_variables
         self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, variables), variables))
         return {"g_loss": g_loss}
@@ -181,6 +198,36 @@ class GAN(keras.Model):
         return {name: tracker.result() for name, tracker in self._trackers.items()}
 
     # ---------------------------------------------------------------- serialization
+    def get_compile_config(self):
+        """Optimizers (with their settings), losses, penalties and augmentation, for `.keras` files.
+
+        Losses and penalties must be names or registered functions (`keras.saving.register_keras_serializable`),
+        so files load in safe mode; kgan's own are registered.
+        """
+        if self.d_optimizer is None:
+            return None
+        serialize = keras.saving.serialize_keras_object
+        return {
+            "d_optimizer": serialize(self.d_optimizer),
+            "g_optimizer": serialize(self.g_optimizer),
+            "d_loss": self._loss_identifiers[0] if isinstance(self._loss_identifiers[0], str) else serialize(self._loss_identifiers[0]),
+            "g_loss": self._loss_identifiers[1] if isinstance(self._loss_identifiers[1], str) else serialize(self._loss_identifiers[1]),
+            "penalties": {name: [weight, serialize(fn)] for name, (weight, fn) in self.penalties.items()},
+            "augment": None if self.augment is None else serialize(self.augment),
+        }
+
+    def compile_from_config(self, config):
+        """Re-compile from `get_compile_config()`; builds both optimizers so their saved state loads."""
+        deserialize = keras.saving.deserialize_keras_object
+        self.compile(
+            d_optimizer=deserialize(config["d_optimizer"]),
+            g_optimizer=deserialize(config["g_optimizer"]),
+            d_loss=config["d_loss"] if isinstance(config["d_loss"], str) else deserialize(config["d_loss"]),
+            g_loss=config["g_loss"] if isinstance(config["g_loss"], str) else deserialize(config["g_loss"]),
+            penalties={name: (weight, deserialize(fn)) for name, (weight, fn) in config["penalties"].items()},
+            augment=None if config["augment"] is None else deserialize(config["augment"]),
+        )
+
     def get_config(self):
         return {
             "name": self.name,
