@@ -5,11 +5,14 @@
 - `StepHistory` keeps every step's logged values (Keras' `History` keeps one per epoch) and plots
   them with `kgan.plots.plot_history`.
 
-Checkpointing uses Keras' own `keras.callbacks.ModelCheckpoint` and `keras.callbacks.BackupAndRestore`
-(see `kgan.cli` for the wiring); the trainers build both optimizers in `compile`, so their state is
-saved and restored with the weights.
+- `StepBackup` backs the whole training state up every N steps so a killed run resumes at the step
+  it reached (Keras' `BackupAndRestore` restarts the interrupted epoch).
+
+Checkpoints of the best/last weights use Keras' own `keras.callbacks.ModelCheckpoint`; the trainers
+build both optimizers in `compile`, so their state is saved and restored with the weights.
 """
 
+import json
 import os
 
 import keras
@@ -17,7 +20,7 @@ import numpy as np
 
 from kgan.images import image_grid, save_png, to_uint8
 
-__all__ = ["SampleGrid", "StepHistory"]
+__all__ = ["SampleGrid", "StepBackup", "StepHistory"]
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -84,3 +87,49 @@ class StepHistory(keras.callbacks.Callback):
             value = steps * mean - (steps - 1) * self._previous_means.get(name, 0.0)
             self._previous_means[name] = mean
             self.history.setdefault(name, []).append(value)
+
+
+class StepBackup(keras.callbacks.Callback):
+    """Back the whole training state up every `every_n_steps` steps, so a killed run resumes exactly.
+
+    Keras' `BackupAndRestore` resumes at the start of the interrupted epoch; this backup records the
+    step itself. The weights file holds both networks, both optimizers' state and the trainer's
+    latent stream, and is written to a temporary name then renamed, so a kill mid-write leaves the
+    previous backup intact. `StepBackup.restore(gan, directory)` loads it and returns the number of
+    generator steps already taken (0 when there is no backup); the caller then feeds the data from
+    that step on (see `kgan.cli`).
+    """
+
+    WEIGHTS = "backup.weights.h5"
+    STATE = "backup.json"
+
+    def __init__(self, directory, every_n_steps=100):
+        super().__init__()
+        self.directory = str(directory)
+        self.every_n_steps = every_n_steps
+
+    def on_train_batch_end(self, batch, logs=None):
+        if int(self.model.g_optimizer.iterations) % self.every_n_steps == 0:
+            self.save()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.save()
+
+    def save(self):
+        os.makedirs(self.directory, exist_ok=True)
+        weights = os.path.join(self.directory, self.WEIGHTS)
+        self.model.save_weights(weights + ".tmp.weights.h5")
+        os.replace(weights + ".tmp.weights.h5", weights)
+        state = os.path.join(self.directory, self.STATE)
+        with open(state + ".tmp", "w") as file:
+            json.dump({"step": int(self.model.g_optimizer.iterations)}, file)
+        os.replace(state + ".tmp", state)
+
+    @classmethod
+    def restore(cls, gan, directory):
+        """Load the backup in `directory` into the compiled `gan`; the generator steps it had taken."""
+        weights = os.path.join(str(directory), cls.WEIGHTS)
+        if not os.path.exists(weights):
+            return 0
+        gan.load_weights(weights)
+        return int(gan.g_optimizer.iterations)

@@ -47,6 +47,12 @@ def _add_train_options(parser, model):
     out = parser.add_argument_group("output")
     out.add_argument("--out", metavar="DIR", help="run folder (default: runs/<model>-<profile>)")
     out.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out from its last backup (written every --backup-every steps and each epoch)",
+    )
+    out.add_argument("--backup-every", type=int, default=100, metavar="STEPS", help="back up every STEPS steps (default: 100)")
+    out.add_argument(
         "--sample-every",
         type=int,
         metavar="STEPS",
@@ -93,7 +99,7 @@ def _train(args):
     import keras
 
     import kgan
-    from kgan.callbacks import SampleGrid, StepHistory
+    from kgan.callbacks import SampleGrid, StepBackup, StepHistory
     from kgan.plots import plot_history
 
     recipe = kgan.profiles.get_profile(args.model, args.profile)
@@ -107,50 +113,77 @@ def _train(args):
         seed=args.seed, learning_rate=args.learning_rate,
         n_critic=getattr(args, "n_critic", None), gp_weight=getattr(args, "gp_weight", None),
     )
-    repeat = args.steps_per_epoch is not None
-    common = dict(image_size=args.image_size, seed=args.seed, repeat=repeat, critic_batches=gan.n_critic)
     if args.data:
-        dataset = kgan.data.make_anime_dataset(args.data, batch_size, **common)
+        images = kgan.data.scan_source(args.data, image_size=args.image_size).images
         data_name = args.data
     else:
-        dataset = kgan.data.make_toy_dataset(batch_size, num_images=args.toy_images, **common)
+        images, _ = kgan.data.toy_faces(args.toy_images, image_size=args.image_size, seed=args.seed)
         data_name = f"embedded toy faces ({args.toy_images})"
+    # One endless stream of batches in which step k's batch depends only on the seed and k, so a
+    # resumed run picks the stream up at the step it had reached.
+    stream = kgan.data.batches_from_images(
+        images, batch_size, seed=args.seed, repeat=True, critic_batches=gan.n_critic, description=data_name
+    )
+    steps_per_epoch = args.steps_per_epoch or len(images) // batch_size // gan.n_critic
+    if steps_per_epoch < 1:
+        raise kgan.data.DataSourceError(f"{data_name}: {len(images)} images make no full step of {batch_size} × {gan.n_critic}.")
+    total_steps = args.epochs * steps_per_epoch
+
+    backup_dir = os.path.join(out, "backup")
+    done = kgan.callbacks.StepBackup.restore(gan, backup_dir) if args.resume else 0
     print(
         f"kgan: training {args.model} ({args.profile} profile, G {gan.generator.count_params():,} / "
         f"D {gan.discriminator.count_params():,} parameters, batch {batch_size}) on {data_name} → {out}"
+        + (f"; resuming at step {done}" if done else "")
     )
 
     samples = SampleGrid(os.path.join(out, "samples"), every_n_steps=args.sample_every, seed=args.seed)
     steps = StepHistory()
-    checkpoint = keras.callbacks.ModelCheckpoint(
-        os.path.join(out, "checkpoints", "last.weights.h5"), save_weights_only=True
-    )
+    callbacks = [
+        samples,
+        steps,
+        StepBackup(backup_dir, every_n_steps=args.backup_every),
+        keras.callbacks.ModelCheckpoint(os.path.join(out, "checkpoints", "last.weights.h5"), save_weights_only=True),
+    ]
     start = time.perf_counter()
-    history = gan.fit(
-        dataset, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, callbacks=[samples, steps, checkpoint]
-    )
+    epochs_logged = {}
+    while done < total_steps:
+        epoch = done // steps_per_epoch
+        # a resumed run first finishes its interrupted epoch, then goes on epoch by epoch
+        last_epoch = epoch + 1 if done % steps_per_epoch else args.epochs
+        history = gan.fit(
+            stream.skip(done), initial_epoch=epoch, epochs=last_epoch,
+            steps_per_epoch=steps_per_epoch - done % steps_per_epoch if done % steps_per_epoch else steps_per_epoch,
+            callbacks=callbacks,
+        )
+        for name, values in history.history.items():
+            epochs_logged.setdefault(name, []).extend(values)
+        done = int(gan.g_optimizer.iterations)
     seconds = time.perf_counter() - start
 
+    gan.save(os.path.join(out, "gan.keras"))
     gan.generator.save(os.path.join(out, "generator.keras"))
     gan.discriminator.save(os.path.join(out, "discriminator.keras"))
-    plot_history(steps.history, os.path.join(out, "loss.png"), title=f"{args.model} ({args.profile}) on {data_name}")
-    total_steps = len(steps.history.get("d_loss", []))
-    real_images_per_step = batch_size * gan.n_critic
+    steps_run = len(steps.history.get("d_loss", []))
     record = {
         "args": {k: v for k, v in vars(args).items() if k != "handler"},
-        "epochs": history.history,
+        "epochs": epochs_logged,
         "steps": steps.history,
+        "total_steps": done,
         "seconds": seconds,
-        "images_per_second": total_steps * real_images_per_step / seconds if seconds else None,
+        "images_per_second": steps_run * batch_size * gan.n_critic / seconds if steps_run else None,
     }
     with open(os.path.join(out, "history.json"), "w") as file:
         json.dump(record, file)
-    last = {name: values[-1] for name, values in history.history.items()}
-    print(
-        f"kgan: {total_steps} steps in {seconds:.1f} s ({record['images_per_second']:.1f} real images/s); final "
-        + ", ".join(f"{k}={v:.4f}" for k, v in last.items())
-    )
-    print(f"kgan: wrote {samples.saved[-1] if samples.saved else 'no grid'}, {os.path.join(out, 'loss.png')}, models in {out}")
+    if steps_run:
+        plot_history(steps.history, os.path.join(out, "loss.png"), title=f"{args.model} ({args.profile}) on {data_name}")
+        last = {name: values[-1] for name, values in epochs_logged.items()}
+        print(
+            f"kgan: {steps_run} steps in {seconds:.1f} s ({record['images_per_second']:.1f} real images/s); final "
+            + ", ".join(f"{k}={v:.4f}" for k, v in last.items())
+        )
+    print(f"kgan: {done} generator steps in all; wrote {samples.saved[-1] if samples.saved else 'no new grid'}, "
+          f"loss.png and the models (gan.keras, generator.keras, discriminator.keras) in {out}")
     return 0
 
 

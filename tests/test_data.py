@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import SHARED_FACES, write_png
+import kgan.data as kgan_data
 from kgan.data import DataSourceError, make_anime_dataset, make_toy_dataset, resolve_source
 
 
@@ -132,3 +133,19 @@ def test_real_anime_faces_zip():
     batch = next(iter(make_anime_dataset(SHARED_FACES, 16, seed=0)))
     assert batch.shape == (16, 64, 64, 3)
     assert float(tf.math.reduce_std(batch)) > 0.2  # real pictures, not a constant
+
+
+def test_batches_depend_only_on_seed_and_step_so_resuming_sees_the_same_data():
+    images = np.random.default_rng(0).integers(0, 256, (10, 4, 4, 3), dtype=np.uint8)
+    make = lambda: kgan_data.batches_from_images(images, 3, seed=5, repeat=True)  # noqa: E731
+    stream = [b.numpy() for b in make().take(9)]
+    resumed = [b.numpy() for b in make().skip(4).take(5)]  # a fresh dataset object, as in a new process
+    for a, b in zip(stream[4:], resumed):
+        np.testing.assert_array_equal(a, b)
+    # 3 full batches per epoch (10 // 3), each epoch a new permutation, each a permutation of the images
+    first, second = np.concatenate(stream[:3]), np.concatenate(stream[3:6])
+    assert not np.array_equal(first, second)
+    key = lambda x: sorted(i.tobytes() for i in x)  # noqa: E731
+    assert set(key(first)) <= set(key(images.astype(np.float32) / 127.5 - 1))
+    assert int(kgan_data.batches_from_images(images, 3, seed=5).cardinality()) == 3
+    assert int(kgan_data.batches_from_images(images, 3, seed=5, drop_remainder=False).cardinality()) == 4

@@ -1,11 +1,12 @@
 """The tf.data pipeline: checked, decoded uint8 images → shuffled batches in [-1, 1]."""
 
+import numpy as np
 import tensorflow as tf
 
 from kgan.data.scan import scan_source
 from kgan.data.sources import DataSourceError
 
-__all__ = ["make_anime_dataset", "make_toy_dataset", "to_unit_range"]
+__all__ = ["batches_from_images", "make_anime_dataset", "make_toy_dataset", "to_unit_range"]
 
 TFDS_PREFIX = "tfds:"
 
@@ -24,20 +25,53 @@ def _pipeline_options():
     return options
 
 
-def _batched(images, num_images, batch_size, seed, shuffle, repeat, drop_remainder, critic_batches, prefetch, description):
-    """Shared tail of every pipeline: shuffle, repeat, batch, scale to [-1, 1], prefetch."""
+def _check_enough(num_images, batch_size, drop_remainder, description):
     if drop_remainder and num_images < batch_size:
         raise DataSourceError(
             f"{description}: {num_images} images, fewer than one batch of {batch_size} (use a smaller batch size)."
         )
-    if shuffle:
-        images = images.shuffle(min(num_images, 50_000), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        images = images.repeat()
-    batches = images.batch(batch_size, drop_remainder=drop_remainder).map(to_unit_range)
+
+
+def _finish(batches, critic_batches, prefetch):
+    """Scale to [-1, 1], stack critic batches, prefetch."""
+    batches = batches.map(to_unit_range)
     if critic_batches > 1:  # one element = n_critic fresh real batches for one WGAN-GP step
         batches = batches.batch(critic_batches, drop_remainder=True)
     return batches.prefetch(prefetch).with_options(_pipeline_options())
+
+
+def batches_from_images(
+    images, batch_size, seed=None, shuffle=True, repeat=False, drop_remainder=True, critic_batches=1, prefetch=2,
+    description="images",
+):
+    """Float32 batches in [-1, 1] from an in-memory uint8 array (N, H, W, 3), epoch by epoch.
+
+    Without `repeat` the dataset is one epoch and knows its length (`cardinality()`); with it, it
+    never ends. The last partial batch of each epoch is dropped unless `drop_remainder=False`.
+
+    Epoch `e` visits the images in the order `stateless_shuffle(range(N), seed=(seed, e))`: the batch
+    at any step is a pure function of the seed and the step, so a run resumed at step k (by skipping
+    k batches) sees exactly the batches the uninterrupted run saw. tf.data's own reshuffling keeps its
+    state in the dataset object and would not repeat across processes.
+    """
+    num_images = len(images)
+    _check_enough(num_images, batch_size, drop_remainder, description)
+    seed = int(np.random.randint(0, 2**31)) if seed is None else int(seed)
+    pixels = tf.constant(images)  # captured by reference, not copied into the graph
+
+    def epoch_order(epoch):
+        order = tf.range(num_images, dtype=tf.int64)
+        if shuffle:
+            order = tf.random.experimental.stateless_shuffle(order, seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
+        return tf.data.Dataset.from_tensor_slices(order)
+
+    epochs = tf.data.Dataset.range(2**62 if repeat else 1)
+    # batches stay within an epoch: every epoch is N // batch_size full batches, repeated or not
+    indices = epochs.flat_map(lambda epoch: epoch_order(epoch).batch(batch_size, drop_remainder=drop_remainder))
+    if not repeat:
+        batches = num_images // batch_size if drop_remainder else -(-num_images // batch_size)
+        indices = indices.apply(tf.data.experimental.assert_cardinality(batches))
+    return _finish(indices.map(lambda batch: tf.gather(pixels, batch)), critic_batches, prefetch)
 
 
 def _tfds_images(spec, image_size, data_dir):
@@ -95,11 +129,16 @@ def make_anime_dataset(
     """
     if isinstance(source, str) and source.startswith(TFDS_PREFIX):
         images, count = _tfds_images(source, image_size, tfds_data_dir)
-        description = source
-    else:
-        report = scan_source(source, image_size=image_size, strict=strict)
-        images, count, description = tf.data.Dataset.from_tensor_slices(report.images), len(report.names), report.description
-    return _batched(images, count, batch_size, seed, shuffle, repeat, drop_remainder, critic_batches, prefetch, description)
+        _check_enough(count, batch_size, drop_remainder, source)
+        if shuffle:  # streamed from disk: a shuffle buffer, whose order a resumed run does not repeat
+            images = images.shuffle(min(count, 10_000), seed=seed, reshuffle_each_iteration=True)
+        if repeat:
+            images = images.repeat()
+        return _finish(images.batch(batch_size, drop_remainder=drop_remainder), critic_batches, prefetch)
+    report = scan_source(source, image_size=image_size, strict=strict)
+    return batches_from_images(
+        report.images, batch_size, seed, shuffle, repeat, drop_remainder, critic_batches, prefetch, report.description
+    )
 
 
 def make_toy_dataset(
@@ -120,8 +159,6 @@ def make_toy_dataset(
     from kgan.data.toy_faces import toy_faces
 
     images, _ = toy_faces(num_images, image_size=image_size, seed=seed)
-    dataset = tf.data.Dataset.from_tensor_slices(images)
-    return _batched(
-        dataset, num_images, batch_size, seed, shuffle, repeat, drop_remainder, critic_batches, prefetch,
-        f"toy faces ({num_images})",
+    return batches_from_images(
+        images, batch_size, seed, shuffle, repeat, drop_remainder, critic_batches, prefetch, f"toy faces ({num_images})"
     )
