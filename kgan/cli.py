@@ -1,4 +1,4 @@
-"""The `kgan` command line: `kgan train dcgan|wgan-gp ...`, `kgan data check PATH`."""
+"""The `kgan` command line: `kgan train dcgan|wgan-gp`, `kgan export`, `kgan sample`, `kgan data check`."""
 
 import argparse
 import json
@@ -84,6 +84,27 @@ def build_parser():
     check.add_argument("path", metavar="PATH", help="the source to scan")
     check.add_argument("--image-size", type=int, default=64, help="size the images are decoded to (default: 64)")
     check.set_defaults(handler=_data_check)
+
+    export = commands.add_parser(
+        "export",
+        help="export a trained generator as a TensorFlow SavedModel (loads without kgan)",
+        description="Export the generator of RUN_DIR_OR_MODEL (a run folder, a trainer's gan.keras or a generator.keras) "
+        "as a SavedModel with endpoints generate(z), generate_images(z), sample(n, seed) and serving_default.",
+    )
+    export.add_argument("model", metavar="RUN_DIR_OR_MODEL")
+    export.add_argument("--out", required=True, metavar="DIR", help="folder to write the SavedModel to")
+    export.set_defaults(handler=_export)
+    sample = commands.add_parser(
+        "sample",
+        help="draw a grid of samples from a SavedModel or a .keras model",
+        description="Draw N samples with a seed and save them as one PNG grid. SAVEDMODEL_OR_MODEL is an exported "
+        "SavedModel folder, a run folder, or a .keras file; the same seed gives the same images from each.",
+    )
+    sample.add_argument("model", metavar="SAVEDMODEL_OR_MODEL")
+    sample.add_argument("--n", type=int, default=64, help="how many images (default: 64)")
+    sample.add_argument("--seed", type=int, default=0, help="seed of the latent draw (default: 0)")
+    sample.add_argument("--out", default="samples.png", metavar="PNG", help="where to write the grid (default: samples.png)")
+    sample.set_defaults(handler=_sample)
 
     from kgan.profiles import MODEL_SUMMARIES
 
@@ -194,6 +215,54 @@ def _data_check(args):
     report = scan_source(args.path, image_size=args.image_size)
     print(report.summary())
     print(f"scanned in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def _load_generator(path):
+    """The generator in a run folder, a trainer's .keras file or a generator's .keras file."""
+    import keras
+
+    import kgan  # noqa: F401  (registers kgan's classes for loading)
+
+    if os.path.isdir(path):
+        for name in ("gan.keras", "generator.keras"):
+            if os.path.exists(os.path.join(path, name)):
+                path = os.path.join(path, name)
+                break
+        else:
+            raise FileNotFoundError(f"{path}: no gan.keras or generator.keras in this folder.")
+    model = keras.models.load_model(path)
+    return getattr(model, "generator", model)
+
+
+def _export(args):
+    from kgan.export import export_generator
+
+    export_generator(_load_generator(args.model), args.out)
+    print(f"kgan: exported the generator of {args.model} to {args.out} (load it with tf.saved_model.load)")
+    return 0
+
+
+def _sample(args):
+    import math
+
+    import tensorflow as tf
+
+    from kgan.export import sample_latent
+    from kgan.images import image_grid, save_png, to_uint8
+
+    if os.path.exists(os.path.join(args.model, "saved_model.pb")):
+        exported = tf.saved_model.load(args.model)  # keep a reference: its variables live as long as it does
+        images = exported.sample(tf.constant(args.n), tf.constant(args.seed, tf.int64)).numpy()
+    else:
+        generator = _load_generator(args.model)
+        z = sample_latent(args.n, generator.input_shape[-1], args.seed)
+        images = to_uint8(generator(z, training=False))
+    cols = math.ceil(math.sqrt(args.n))
+    rows = math.ceil(args.n / cols)
+    padded = list(images) + [images[0] * 0] * (rows * cols - len(images))
+    save_png(args.out, image_grid(padded, rows, cols))
+    print(f"kgan: wrote {args.n} samples (seed {args.seed}) to {args.out}")
     return 0
 
 

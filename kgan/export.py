@@ -18,7 +18,13 @@ mixed-precision generator would otherwise export a bfloat16 signature).
 import keras
 import tensorflow as tf
 
-__all__ = ["export_generator"]
+__all__ = ["export_generator", "sample_latent"]
+
+
+def sample_latent(n, latent_dim, seed):
+    """The z that the exported `sample(n, seed)` endpoint draws: stateless N(0, 1) with seed (seed, 0)."""
+    seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
+    return tf.random.stateless_normal(tf.stack([n, latent_dim]), seed=seed)
 
 
 def export_generator(gan_or_generator, path, verbose=False):
@@ -35,8 +41,7 @@ def export_generator(gan_or_generator, path, verbose=False):
         return tf.cast(tf.clip_by_value(tf.round((generate(z) + 1.0) * 127.5), 0.0, 255.0), tf.uint8)
 
     def sample(n, seed):
-        z = tf.random.stateless_normal(tf.stack([n, latent_dim]), seed=tf.stack([seed, tf.constant(0, tf.int64)]))
-        return generate_images(z)
+        return generate_images(sample_latent(n, latent_dim, seed))
 
     archive = keras.export.ExportArchive()
     archive.track(generator)
