@@ -6,7 +6,7 @@ import tensorflow as tf
 from kgan.data.scan import scan_source
 from kgan.data.sources import DataSourceError
 
-__all__ = ["batches_from_images", "make_anime_dataset", "make_toy_dataset", "to_unit_range"]
+__all__ = ["batches_from_images", "make_anime_dataset", "make_toy_dataset", "tfds_num_examples", "to_unit_range"]
 
 TFDS_PREFIX = "tfds:"
 
@@ -74,8 +74,8 @@ def batches_from_images(
     return _finish(indices.map(lambda batch: tf.gather(pixels, batch)), critic_batches, prefetch)
 
 
-def _tfds_images(spec, image_size, data_dir):
-    """('tfds:NAME' or 'tfds:NAME:SPLIT') → (uint8 image dataset, count) from a prepared TFDS dataset."""
+def _tfds_split(spec, data_dir):
+    """('tfds:NAME' or 'tfds:NAME:SPLIT') → (builder, split name), or a DataSourceError."""
     import tensorflow_datasets as tfds
 
     import kgan.datasets  # noqa: F401  (registers anime_faces)
@@ -83,10 +83,23 @@ def _tfds_images(spec, image_size, data_dir):
     name, _, split = spec[len(TFDS_PREFIX):].partition(":")
     try:
         builder = tfds.builder(name, data_dir=data_dir)
-        info_split = builder.info.splits[split or "train"]
-        dataset = builder.as_dataset(split=split or "train", shuffle_files=False)
+        builder.info.splits[split or "train"]  # noqa: B018  (raises for an unprepared dataset or unknown split)
+        return builder, split or "train"
     except (tfds.core.registered.DatasetNotFoundError, AssertionError, KeyError, ValueError) as error:
         raise DataSourceError(f"{spec}: not a prepared TFDS dataset ({error}). Build it first (see data/README.md).") from error
+
+
+def tfds_num_examples(spec, data_dir=None):
+    """How many examples the split named by 'tfds:NAME[:SPLIT]' holds."""
+    builder, split = _tfds_split(spec, data_dir)
+    return builder.info.splits[split].num_examples
+
+
+def _tfds_images(spec, image_size, data_dir):
+    """('tfds:NAME' or 'tfds:NAME:SPLIT') → (uint8 image dataset, count) from a prepared TFDS dataset."""
+    builder, split = _tfds_split(spec, data_dir)
+    info_split = builder.info.splits[split]
+    dataset = builder.as_dataset(split=split, shuffle_files=False)
     images = dataset.map(
         lambda example: tf.cast(tf.round(tf.image.resize(example["image"], (image_size, image_size), antialias=True)), tf.uint8),
         num_parallel_calls=tf.data.AUTOTUNE,

@@ -25,7 +25,7 @@ The `tfds` program of tensorflow-datasets 4.9.x imports `apache_beam` and `mlcro
 starts, for its other commands. Without them, run TFDS's own build command through kgan, with exactly
 the same arguments:
 
-    python -c "import kgan.datasets as d; d.tfds_build()" build anime_faces --imports kgan.datasets \
+    python -m kgan.datasets build anime_faces --imports kgan.datasets \
         --manual_dir /data/anime-manual --data_dir /data/tfds
 
 Once prepared, `tfds.load("anime_faces", data_dir="/data/tfds")` reads it with no manual dir. The
