@@ -34,13 +34,13 @@ if keras.backend.backend() != "tensorflow":  # pragma: no cover - depends on the
 
 __version__ = "0.1.0"
 
-from kgan import callbacks, data, export, images, latent, layers, losses, nets, penalties, toy  # noqa: E402
+from kgan import callbacks, data, distribute, export, images, latent, layers, losses, nets, penalties, toy  # noqa: E402
 from kgan.trainers import DCGAN, GAN, WGANGP  # noqa: E402
 from kgan import profiles  # noqa: E402  (builds on the trainers)
 from kgan import datasets  # noqa: E402  (registers the TFDS builder anime_faces)
 
 __all__ = [
     "DCGAN", "GAN", "WGANGP",
-    "callbacks", "data", "datasets", "export", "images", "latent", "layers", "losses", "nets", "penalties",
+    "callbacks", "data", "datasets", "distribute", "export", "images", "latent", "layers", "losses", "nets", "penalties",
     "profiles", "toy", "__version__",
 ]

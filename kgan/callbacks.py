@@ -109,7 +109,7 @@ class StepBackup(keras.callbacks.Callback):
         self.every_n_steps = every_n_steps
 
     def on_train_batch_end(self, batch, logs=None):
-        if int(self.model.g_optimizer.iterations) % self.every_n_steps == 0:
+        if self.model.generator_steps % self.every_n_steps == 0:
             self.save()
 
     def on_epoch_end(self, epoch, logs=None):
@@ -122,7 +122,7 @@ class StepBackup(keras.callbacks.Callback):
         os.replace(weights + ".tmp.weights.h5", weights)
         state = os.path.join(self.directory, self.STATE)
         with open(state + ".tmp", "w") as file:
-            json.dump({"step": int(self.model.g_optimizer.iterations)}, file)
+            json.dump({"step": self.model.generator_steps}, file)
         os.replace(state + ".tmp", state)
 
     @classmethod
@@ -132,4 +132,4 @@ class StepBackup(keras.callbacks.Callback):
         if not os.path.exists(weights):
             return 0
         gan.load_weights(weights)
-        return int(gan.g_optimizer.iterations)
+        return gan.generator_steps

@@ -44,6 +44,18 @@ def _add_train_options(parser, model):
     run.add_argument("--latent-dim", type=int, default=100, help="size of z (default: 100)")
     run.add_argument("--width", type=int, default=64, help="base channel width of both networks (default: the book's 64)")
     run.add_argument("--seed", type=int, default=0, help="seed of weights, latent draws and shuffling (default: 0)")
+    run.add_argument(
+        "--strategy",
+        default="auto",
+        metavar="SPEC",
+        help="tf.distribute strategy: auto (all GPUs, else none), default, mirrored, multiworker (TF_CONFIG or "
+        "SLURM), cpu:N (N logical CPUs) or tpu; --batch-size is the global batch (default: auto)",
+    )
+    run.add_argument(
+        "--sync-bn",
+        action="store_true",
+        help="BatchNorm statistics over all replicas (default: each replica normalises its own share)",
+    )
     out = parser.add_argument_group("output")
     out.add_argument("--out", metavar="DIR", help="run folder (default: runs/<model>-<profile>)")
     out.add_argument(
@@ -123,17 +135,20 @@ def _train(args):
     from kgan.callbacks import SampleGrid, StepBackup, StepHistory
     from kgan.plots import plot_history
 
+    strategy = kgan.distribute.get_strategy(args.strategy)  # first: cpu:N must precede other TF work
     recipe = kgan.profiles.get_profile(args.model, args.profile)
     batch_size = args.batch_size or recipe.batch_size
     out = args.out or os.path.join("runs", f"{args.model}-{args.profile}")
     os.makedirs(out, exist_ok=True)
     keras.utils.set_random_seed(args.seed)
 
-    gan = kgan.profiles.build_gan(
-        args.model, args.profile, image_size=args.image_size, latent_dim=args.latent_dim, width=args.width,
-        seed=args.seed, learning_rate=args.learning_rate,
-        n_critic=getattr(args, "n_critic", None), gp_weight=getattr(args, "gp_weight", None),
-    )
+    with strategy.scope():  # networks and both optimizers are created (and built) in the scope
+        gan = kgan.profiles.build_gan(
+            args.model, args.profile, image_size=args.image_size, latent_dim=args.latent_dim, width=args.width,
+            seed=args.seed, learning_rate=args.learning_rate,
+            n_critic=getattr(args, "n_critic", None), gp_weight=getattr(args, "gp_weight", None),
+            synchronized_bn=args.sync_bn,
+        )
     data_name = args.data or f"embedded toy faces ({args.toy_images})"
     if args.data and args.data.startswith("tfds:"):  # streamed from disk; its shuffle buffer is not resumable
         stream = kgan.data.make_anime_dataset(
@@ -160,7 +175,8 @@ def _train(args):
     done = kgan.callbacks.StepBackup.restore(gan, backup_dir) if args.resume else 0
     print(
         f"kgan: training {args.model} ({args.profile} profile, G {gan.generator.count_params():,} / "
-        f"D {gan.discriminator.count_params():,} parameters, batch {batch_size}) on {data_name} → {out}"
+        f"D {gan.discriminator.count_params():,} parameters, batch {batch_size}, "
+        f"{strategy.num_replicas_in_sync} replica{'s' if strategy.num_replicas_in_sync > 1 else ''}) on {data_name} → {out}"
         + (f"; resuming at step {done}" if done else "")
     )
 
@@ -185,7 +201,7 @@ def _train(args):
         )
         for name, values in history.history.items():
             epochs_logged.setdefault(name, []).extend(values)
-        done = int(gan.g_optimizer.iterations)
+        done = gan.generator_steps
     seconds = time.perf_counter() - start
 
     gan.save(os.path.join(out, "gan.keras"))

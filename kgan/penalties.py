@@ -17,13 +17,14 @@ def _uniform(shape, seed):
 
 
 @keras.saving.register_keras_serializable(package="kgan")
-def gradient_penalty(critic, real, fake, seed=None, target=1.0, one_sided=False, epsilon=1e-12):
+def gradient_penalty(critic, real, fake, seed=None, target=1.0, one_sided=False, epsilon=1e-12, t=None):
     """WGAN-GP's penalty (Gulrajani et al. 2017): `E[(‖∇ₓ D(x̂)‖₂ − target)²]` at random interpolates.
 
     `x̂ = t·x + (1 − t)·x̃` with one `t ~ U(0, 1)` per sample (any batch size). The norm is taken per
     sample over all non-batch axes as `sqrt(Σ g² + epsilon)`: the epsilon inside the root keeps the
     penalty's own gradient finite where D's gradient is zero. With `one_sided=True` only norms above
-    `target` are penalised (`max(0, ‖g‖ − target)²`, the paper's one-sided variant).
+    `target` are penalised (`max(0, ‖g‖ − target)²`, the paper's one-sided variant). Pass `t`
+    (shape (batch,)) to choose the interpolation weights yourself instead of drawing them.
 
     The inner tape takes ∇ₓ D; the caller's outer tape differentiates the penalty with respect to D's
     weights through it (a second-order gradient).
@@ -31,7 +32,9 @@ def gradient_penalty(critic, real, fake, seed=None, target=1.0, one_sided=False,
     real = tf.convert_to_tensor(real)
     fake = tf.cast(fake, real.dtype)
     batch = tf.shape(real)[0]
-    t = tf.cast(_uniform(tf.concat([[batch], tf.ones([tf.rank(real) - 1], tf.int32)], 0), seed), real.dtype)
+    weight_shape = tf.concat([[batch], tf.ones([tf.rank(real) - 1], tf.int32)], 0)
+    t = _uniform(weight_shape, seed) if t is None else tf.reshape(t, weight_shape)
+    t = tf.cast(t, real.dtype)
     interpolates = t * real + (1.0 - t) * fake
     with tf.GradientTape() as tape:
         tape.watch(interpolates)

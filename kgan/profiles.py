@@ -74,15 +74,21 @@ def get_profile(model, name=None):
     return PROFILES[model][name]
 
 
-def build_gan(model, profile=None, image_size=64, latent_dim=100, width=64, seed=None, learning_rate=None, n_critic=None, gp_weight=None):
+def build_gan(
+    model, profile=None, image_size=64, latent_dim=100, width=64, seed=None, learning_rate=None, n_critic=None,
+    gp_weight=None, synchronized_bn=False,
+):
     """Networks, trainer and optimizers of a recipe, compiled and ready for `fit`.
 
     Call it inside `strategy.scope()` to train under a distribution strategy. `learning_rate`,
-    `n_critic` and `gp_weight` override the recipe's values.
+    `n_critic` and `gp_weight` override the recipe's values; `synchronized_bn` makes BatchNorm use
+    statistics over all replicas.
     """
     recipe = get_profile(model, profile)
-    generator = nets.build_generator(recipe.nets, image_size, latent_dim, width)
-    discriminator = nets.build_discriminator(recipe.nets, image_size, width, norm=recipe.critic_norm)
+    generator = nets.build_generator(recipe.nets, image_size, latent_dim, width, synchronized_bn=synchronized_bn)
+    discriminator = nets.build_discriminator(
+        recipe.nets, image_size, width, norm=recipe.critic_norm, synchronized_bn=synchronized_bn
+    )
     options = {}
     if model == "wgan-gp":
         options = {"n_critic": n_critic or recipe.n_critic, "gp_weight": recipe.gp_weight if gp_weight is None else gp_weight}

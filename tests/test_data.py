@@ -113,7 +113,7 @@ def test_repeat_and_critic_batches(image_folder):
     folder, _ = image_folder
     dataset = make_anime_dataset(folder, 2, image_size=8, seed=0, repeat=True, critic_batches=3)
     element = next(iter(dataset))
-    assert element.shape == (3, 2, 8, 8, 3)
+    assert element.shape == (2, 3, 8, 8, 3)  # (batch, n_critic, H, W, C)
     assert len(list(dataset.take(5))) == 5  # repeats past the 6 images
 
 

@@ -35,8 +35,12 @@ def _check_enough(num_images, batch_size, drop_remainder, description):
 def _finish(batches, critic_batches, prefetch):
     """Scale to [-1, 1], stack critic batches, prefetch."""
     batches = batches.map(to_unit_range)
-    if critic_batches > 1:  # one element = n_critic fresh real batches for one WGAN-GP step
-        batches = batches.batch(critic_batches, drop_remainder=True)
+    if critic_batches > 1:
+        # one element = n_critic fresh real batches for one WGAN-GP step, stacked on axis 1 so that
+        # axis 0 stays the batch: a distribution strategy splits elements along axis 0
+        batches = batches.batch(critic_batches, drop_remainder=True).map(
+            lambda stack: tf.experimental.numpy.swapaxes(stack, 0, 1)
+        )
     return batches.prefetch(prefetch).with_options(_pipeline_options())
 
 

@@ -78,6 +78,8 @@ class SpectralNormalization(keras.layers.Wrapper):
             trainable=False,
             name="u",
             dtype=kernel.dtype,
+            # every replica computes the same u (it depends on the kernel only), so keep the first's
+            aggregation="only_first_replica",
         )
 
     def _kernel_matrix(self):

@@ -19,6 +19,7 @@ Both generators are the same shape: z → ConvTranspose k4 s1 "valid" to 4×4, t
 upsamplings that halve the channels, BN + ReLU between, tanh out.
 """
 
+import functools
 import math
 
 import keras
@@ -79,14 +80,16 @@ class _Attention:
 
 def build_generator(
     profile="dcgan", image_size=64, latent_dim=100, width=64, channels=3, spectral_norm=False, attention_at=None,
-    name="generator",
+    synchronized_bn=False, name="generator",
 ):
     """z of shape (batch, latent_dim) → images (batch, image_size, image_size, channels) in [-1, 1].
 
     `width` is the channel count of the last hidden stage (the book's `filter = 64`); earlier stages
     double it, so a 64×64 generator goes 8·width → 4·width → 2·width → width → channels.
     `spectral_norm=True` wraps every transposed conv in `kgan.layers.SpectralNormalization` (SAGAN
-    and BigGAN normalise G too); `attention_at=R` adds a `SelfAttention2D` after the R×R stage.
+    and BigGAN normalise G too); `attention_at=R` adds a `SelfAttention2D` after the R×R stage;
+    `synchronized_bn=True` makes BatchNorm average its statistics over all replicas of a
+    distribution strategy (default: each replica normalises its own share of the batch).
     """
     _check_profile(profile)
     stages = _num_upsamplings(image_size)
@@ -100,13 +103,13 @@ def build_generator(
     filters = width * 2 ** (stages - 1)
     project = layers.Conv2DTranspose(filters, 4, 1, "valid", use_bias=False, kernel_initializer=init, name="project")
     x = _spectral(project, spectral_norm)(x)
-    x = layers.BatchNormalization(name="project_bn")(x)
+    x = layers.BatchNormalization(synchronized=synchronized_bn, name="project_bn")(x)
     x = attend(layers.ReLU(name="project_relu")(x))
     for stage in range(1, stages):
         filters //= 2
         up = layers.Conv2DTranspose(filters, 4, 2, "same", use_bias=False, kernel_initializer=init, name=f"up{stage}")
         x = _spectral(up, spectral_norm)(x)
-        x = layers.BatchNormalization(name=f"up{stage}_bn")(x)
+        x = layers.BatchNormalization(synchronized=synchronized_bn, name=f"up{stage}_bn")(x)
         x = attend(layers.ReLU(name=f"up{stage}_relu")(x))
     to_rgb = layers.Conv2DTranspose(channels, 4, 2, "same", use_bias=False, kernel_initializer=init, name="to_rgb")
     images = layers.Activation("tanh", name="tanh")(_spectral(to_rgb, spectral_norm)(x))
@@ -117,10 +120,10 @@ def build_generator(
 NORMS = ("batch", "layer", None)
 
 
-def _normalization(norm, name):
+def _normalization(norm, name, synchronized_bn=False):
     """The normalisation after a discriminator conv: BatchNorm, per-sample LayerNorm, or none."""
     if norm == "batch":
-        return layers.BatchNormalization(name=f"{name}_bn")
+        return layers.BatchNormalization(synchronized=synchronized_bn, name=f"{name}_bn")
     # One group = normalise each sample over (H, W, C) with a per-channel scale and offset: the
     # "layer norm" of the WGAN-GP paper's critic, which keeps samples independent.
     return layers.GroupNormalization(groups=1, name=f"{name}_ln")
@@ -128,7 +131,7 @@ def _normalization(norm, name):
 
 def build_discriminator(
     profile="dcgan", image_size=64, width=64, channels=3, norm="batch", spectral_norm=False, minibatch=None,
-    attention_at=None, name="discriminator",
+    attention_at=None, synchronized_bn=False, name="discriminator",
 ):
     """Images (batch, image_size, image_size, channels) → one logit per image, shape (batch, 1).
 
@@ -143,6 +146,7 @@ def build_discriminator(
             discrimination features (Salimans et al., 100 kernels of dimension 5) to the flattened
             features, which then go through a Dense logit.
         attention_at: add a `SelfAttention2D` after the conv stage whose output is R×R.
+        synchronized_bn: BatchNorm statistics over all replicas of a distribution strategy.
     """
     _check_profile(profile)
     if norm not in NORMS:
@@ -152,7 +156,8 @@ def build_discriminator(
     attend = _Attention(attention_at, "discriminator")
     images = keras.Input(shape=(image_size, image_size, channels), name="images")
     body = _book_discriminator_body if profile == "book" else _dcgan_discriminator_body
-    features = body(images, image_size, width, norm, spectral_norm, attend)
+    normalization = functools.partial(_normalization, synchronized_bn=synchronized_bn)
+    features = body(images, image_size, width, norm, spectral_norm, attend, normalization)
     attend.check()
     if minibatch == "mbstd":
         features = MinibatchStdDev(name="minibatch_stddev")(features)
@@ -167,7 +172,7 @@ def build_discriminator(
     return keras.Model(images, logits, name=name)
 
 
-def _book_discriminator_body(x, image_size, width, norm, spectral_norm, attend):
+def _book_discriminator_body(x, image_size, width, norm, spectral_norm, attend, normalization):
     # (filters, kernel, stride) of the book's five valid-padded convs, each followed by BN + LeakyReLU(0.2).
     stack = [(width, 4, 2), (width * 2, 4, 2), (width * 4, 4, 2), (width * 8, 3, 1), (width * 16, 3, 1)]
     size = image_size
@@ -178,12 +183,12 @@ def _book_discriminator_body(x, image_size, width, norm, spectral_norm, attend):
         conv = layers.Conv2D(filters, kernel, stride, "valid", use_bias=norm is None, name=f"conv{index}")
         x = _spectral(conv, spectral_norm)(x)
         if norm:
-            x = _normalization(norm, f"conv{index}")(x)
+            x = normalization(norm, f"conv{index}")(x)
         x = attend(layers.LeakyReLU(0.2, name=f"conv{index}_lrelu")(x))
     return x
 
 
-def _dcgan_discriminator_body(x, image_size, width, norm, spectral_norm, attend):
+def _dcgan_discriminator_body(x, image_size, width, norm, spectral_norm, attend, normalization):
     stages = _num_upsamplings(image_size)
     init = _kernel_initializer("dcgan")
     filters = width
@@ -192,7 +197,7 @@ def _dcgan_discriminator_body(x, image_size, width, norm, spectral_norm, attend)
         conv = layers.Conv2D(filters, 4, 2, "same", use_bias=not normalized, kernel_initializer=init, name=f"conv{index}")
         x = _spectral(conv, spectral_norm)(x)
         if normalized:
-            x = _normalization(norm, f"conv{index}")(x)
+            x = normalization(norm, f"conv{index}")(x)
         x = attend(layers.LeakyReLU(0.2, name=f"conv{index}_lrelu")(x))
         filters *= 2
     return x

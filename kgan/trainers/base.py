@@ -28,8 +28,8 @@ class GAN(keras.Model):
         discriminator: model mapping images to logits `(batch, 1)`.
         latent_dim: size of z; read from the generator's input when omitted.
         n_critic: discriminator updates per generator update. With `n_critic > 1` every dataset
-            element must carry `n_critic` real batches stacked on a leading axis, so each update
-            sees fresh real images.
+            element must carry `n_critic` real batches stacked on axis 1 (batch, n_critic, H, W, C),
+            so each update sees fresh real images (`critic_batches=n_critic` in `kgan.data`).
         seed: seed of the latent draws (`None`: a random one). Weight initialisation and data
             shuffling have their own seeds (`keras.utils.set_random_seed`, the dataset's `seed`).
     """
@@ -105,6 +105,11 @@ class GAN(keras.Model):
         """Penalties used when `compile` is given none: `{name: (weight, fn)}`."""
         return {}
 
+    @property
+    def generator_steps(self):
+        """Generator updates taken so far (the training step count; restored by checkpoints)."""
+        return int(self.g_optimizer.iterations.numpy())
+
     def fit(self, x=None, *args, **kwargs):
         if isinstance(x, tf.data.Dataset):
             # A dataset shuffles itself; Keras' default shuffle=True would only print a warning.
@@ -154,8 +159,10 @@ class GAN(keras.Model):
             for name, (weight, penalty) in self.penalties.items():
                 logs[name] = penalty(self.discriminator, real, fake, seed=self.next_seed())
                 d_loss = d_loss + weight * logs[name]
+            replica_loss = self._per_replica(d_loss)
         variables = self.discriminator.trainable_variables
-        self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, variables), variables))
+        gradients = tape.gradient(replica_loss, variables)
+        self.d_optimizer.apply_gradients(zip(gradients, variables))
         logs.update(
             d_loss=d_loss,
             d_real=ops.mean(self.discriminator_output(real_logits)),
@@ -168,9 +175,17 @@ class GAN(keras.Model):
         with tf.GradientTape() as tape:
             fake = self.generator(self.sample_latent(batch_size), training=True)
             g_loss = self.g_loss_fn(self.discriminator(self._augmented(fake), training=True))
+            replica_loss = self._per_replica(g_loss)
         variables = self.generator.trainable_variables
-        self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, variables), variables))
+        gradients = tape.gradient(replica_loss, variables)
+        self.g_optimizer.apply_gradients(zip(gradients, variables))
         return {"g_loss": g_loss}
+
+    @staticmethod
+    def _per_replica(loss):
+        """The share of `loss` one replica differentiates: optimizers sum gradients across replicas,
+        so dividing by their number makes a step on a global batch equal a single-device step."""
+        return loss / tf.distribute.get_strategy().num_replicas_in_sync
 
     def real_batches(self, data):
         """The `n_critic` real batches carried by one dataset element."""
@@ -178,13 +193,13 @@ class GAN(keras.Model):
             data = data[0]
         if self.n_critic == 1:
             return [data]
-        if len(data.shape) != 5 or data.shape[0] != self.n_critic:
+        if len(data.shape) != 5 or data.shape[1] != self.n_critic:
             raise ValueError(
                 f"With n_critic={self.n_critic} each dataset element must hold {self.n_critic} real batches "
-                f"stacked on the first axis (shape ({self.n_critic}, batch, H, W, C)); got shape {data.shape}. "
+                f"stacked on axis 1 (shape (batch, {self.n_critic}, H, W, C)); got shape {data.shape}. "
                 "Build the dataset with `critic_batches=n_critic`."
             )
-        return [data[i] for i in range(self.n_critic)]
+        return [data[:, i] for i in range(self.n_critic)]
 
     def train_step(self, data):
         if self.d_optimizer is None:
@@ -195,7 +210,11 @@ class GAN(keras.Model):
         logs.update(self.g_step(ops.shape(batches[-1])[0]))
         for name, value in logs.items():
             self._trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
+        results = {name: tracker.result() for name, tracker in self._trackers.items()}
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            # Keras fails to reduce scalar logs across workers (tensorflow#72388): hand it rank-1 ones.
+            results = {name: ops.reshape(value, (1,)) for name, value in results.items()}
+        return results
 
     # ---------------------------------------------------------------- serialization
     def get_compile_config(self):

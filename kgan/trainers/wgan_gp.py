@@ -14,7 +14,7 @@ class WGANGP(GAN):
 
     Critic loss `mean(D(fake)) − mean(D(real)) + gp_weight · GP`, generator loss `−mean(D(fake))`,
     with GP from `kgan.penalties.gradient_penalty`. Each critic update takes fresh real images and
-    fresh z: every dataset element carries `n_critic` real batches stacked on a leading axis
+    fresh z: every dataset element carries `n_critic` real batches stacked on axis 1
     (`make_anime_dataset(..., critic_batches=n_critic)`), so one `fit` step is one generator step
     and `steps_per_epoch`, callbacks and logs count generator steps, as the paper does.
 
