@@ -3,8 +3,8 @@
     python benchmarks/pipeline_vs_training.py --data ../shared/data/anime-faces-64.zip
     python benchmarks/pipeline_vs_training.py --quick        # toy faces, tiny nets: a smoke run
 
-Prints the pipeline's first pass (read + decode + resize every image), its cached passes, and the
-training throughput for each profile/width asked for, all on the same batches.
+Prints the pipeline's scan (read, check, decode and resize every image once), the batches it then
+serves from memory, and the training throughput for each profile/width asked for, on the same batches.
 """
 
 import argparse
@@ -70,8 +70,8 @@ def main():
 
     first_pass, cached, iterator = pipeline_rates(args)
     print(f"{'what':<34}{'images/s':>12}")
-    print(f"{'pipeline, first pass (decode)':<34}{first_pass:>12,.0f}")
-    print(f"{'pipeline, cached':<34}{cached:>12,.0f}")
+    print(f"{'pipeline, scan (check + decode all)':<34}{first_pass:>12,.0f}")
+    print(f"{'pipeline, batches from memory':<34}{cached:>12,.0f}")
     for config in args.configs.split(","):
         profile, width = config.split(":")
         rate = training_rate(iterator, profile, int(width), args)
