@@ -193,10 +193,10 @@ class GAN(keras.Model):
             data = data[0]
         if self.n_critic == 1:
             return [data]
-        if len(data.shape) != 5 or data.shape[1] != self.n_critic:
+        if len(data.shape) < 3 or data.shape[1] != self.n_critic:
             raise ValueError(
                 f"With n_critic={self.n_critic} each dataset element must hold {self.n_critic} real batches "
-                f"stacked on axis 1 (shape (batch, {self.n_critic}, H, W, C)); got shape {data.shape}. "
+                f"stacked on axis 1 (shape (batch, {self.n_critic}, ...)); got shape {data.shape}. "
                 "Build the dataset with `critic_batches=n_critic`."
             )
         return [data[:, i] for i in range(self.n_critic)]
