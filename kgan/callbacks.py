@@ -19,6 +19,7 @@ import keras
 import numpy as np
 
 from kgan.images import image_grid, save_png, to_uint8
+from kgan.latent import sample_latent
 
 __all__ = ["SampleGrid", "StepBackup", "StepHistory"]
 
@@ -26,7 +27,8 @@ __all__ = ["SampleGrid", "StepBackup", "StepHistory"]
 class SampleGrid(keras.callbacks.Callback):
     """Save `rows × cols` generated images as one PNG every `every_n_epochs` epochs or `every_n_steps` steps.
 
-    The latent codes are drawn once from `seed`, so every grid shows the same z. Files are named
+    The latent codes are drawn once, `kgan.latent.sample_latent(rows · cols, latent_dim, seed)`, so
+    every grid shows the same z, and `kgan sample RUN --n 100 --seed SEED` draws it again. Files are named
     `{prefix}_epoch_0003.png` or `{prefix}_step_000200.png` in `directory`.
     """
 
@@ -44,8 +46,7 @@ class SampleGrid(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         if self._z is None:
-            rng = np.random.default_rng(self.seed)
-            self._z = rng.standard_normal((self.rows * self.cols, self.model.latent_dim)).astype("float32")
+            self._z = sample_latent(self.rows * self.cols, self.model.latent_dim, self.seed)
 
     def on_train_batch_end(self, batch, logs=None):
         self._step += 1

@@ -9,7 +9,8 @@
     floats = model.generate(z)                                 # float32 in [-1, 1]
 
 Endpoints: `generate(z)` → float32 images in [-1, 1]; `generate_images(z)` → uint8 [0, 255];
-`sample(n, seed)` → uint8 images from a stateless N(0, 1) draw made inside the graph;
+`sample(n, seed)` → uint8 images from `kgan.latent.sample_latent(n, latent_dim, seed)`, drawn inside
+the graph;
 `serving_default` is `generate_images`. Every input signature is float32 `(None, latent_dim)` —
 so it records the latent size — whatever dtype policy the generator was trained under (a
 mixed-precision generator would otherwise export a bfloat16 signature).
@@ -18,13 +19,9 @@ mixed-precision generator would otherwise export a bfloat16 signature).
 import keras
 import tensorflow as tf
 
-__all__ = ["export_generator", "sample_latent"]
+from kgan.latent import sample_latent
 
-
-def sample_latent(n, latent_dim, seed):
-    """The z that the exported `sample(n, seed)` endpoint draws: stateless N(0, 1) with seed (seed, 0)."""
-    seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
-    return tf.random.stateless_normal(tf.stack([n, latent_dim]), seed=seed)
+__all__ = ["export_generator"]
 
 
 def export_generator(gan_or_generator, path, verbose=False):

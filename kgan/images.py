@@ -1,11 +1,12 @@
 """Image helpers shared by callbacks, the CLI and chapters: [-1, 1] floats → uint8 grids → PNG files."""
 
+import math
 import os
 
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["to_uint8", "image_grid", "save_png"]
+__all__ = ["to_uint8", "image_grid", "square_grid", "save_png"]
 
 
 def to_uint8(images):
@@ -25,6 +26,15 @@ def image_grid(images, rows, cols):
     n, height, width, channels = images[: rows * cols].shape
     grid = images[: rows * cols].reshape(rows, cols, height, width, channels)
     return grid.transpose(0, 2, 1, 3, 4).reshape(rows * height, cols * width, channels)
+
+
+def square_grid(images):
+    """All `images` (N, H, W, C) in a near-square grid, ⌈√N⌉ columns, the last row padded with black."""
+    images = np.asarray(images)
+    cols = math.ceil(math.sqrt(len(images)))
+    rows = math.ceil(len(images) / cols)
+    padding = np.zeros((rows * cols - len(images), *images.shape[1:]), images.dtype)
+    return image_grid(np.concatenate([images, padding]), rows, cols)
 
 
 def save_png(path, image):

@@ -1,8 +1,28 @@
-"""Walking the latent space: spherical interpolation between latent codes."""
+"""Latent codes: drawing z for a seed, generating from it, and walking between codes.
+
+`sample_latent(n, latent_dim, seed)` is the one way kgan draws z for sampling outside training: the
+sample grids of a run, `generate_samples`, `kgan sample` and the exported SavedModel's
+`sample(n, seed)` endpoint all draw it, so the same seed gives the same codes everywhere. (During
+training the trainer draws its own stream, `GAN.sample_latent`, seeded per step and per replica.)
+"""
 
 import numpy as np
+import tensorflow as tf
 
-__all__ = ["slerp", "interpolate"]
+__all__ = ["generate_samples", "interpolate", "sample_latent", "slerp"]
+
+
+def sample_latent(n, latent_dim, seed):
+    """z ~ N(0, I), float32 (n, latent_dim): a stateless draw with seed (seed, 0), usable inside a graph."""
+    seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
+    return tf.random.stateless_normal(tf.stack([n, latent_dim]), seed=seed)
+
+
+def generate_samples(generator, num_samples=2500, seed=0, batch_size=2500):
+    """`num_samples` outputs of `generator` (inference mode) for `sample_latent(num_samples, ..., seed)`, as numpy."""
+    z = sample_latent(num_samples, generator.input_shape[-1], seed)
+    chunks = [np.asarray(generator(z[start : start + batch_size], training=False)) for start in range(0, num_samples, batch_size)]
+    return np.concatenate(chunks).astype(np.float32)
 
 
 def slerp(z0, z1, t):

@@ -1,33 +1,31 @@
-"""Data: image sources (folder, glob, zip, list, TFDS), the bad-file policy, the tf.data pipeline, toy faces."""
+"""Reading images: sources (folder, glob, zip, list, TFDS), the bad-file policy, the scan, the tf.data pipeline.
 
-from kgan.data.decode import decode_image
-from kgan.data.pipeline import (
-    batches_from_images,
-    make_anime_dataset,
-    make_toy_dataset,
-    tfds_num_examples,
-    to_unit_range,
-)
+`load(source, batch_size, ...)` is the entry point; kgan's own datasets (toy faces, 2D mixtures, the
+TFDS builder) live in `kgan.datasets`.
+"""
+
+from kgan.data.decode import check_image, decode_image, decode_native
+from kgan.data.pipeline import Batches, batches_from_images, load, make_anime_dataset, to_unit_range
 from kgan.data.scan import ScanReport, scan_source
-from kgan.data.sources import IMAGE_EXTENSIONS, DataSourceError, ImageSource, resolve_source
-from kgan.data.toy_faces import TOY_FACE_ATTRIBUTES, mode_index, num_modes, render_face, toy_faces
+from kgan.data.sources import IMAGE_EXTENSIONS, DataSourceError, ImageSource, is_image_name, resolve_source
+from kgan.data.tfds import is_tfds, tfds_num_examples
 
 __all__ = [
     "IMAGE_EXTENSIONS",
+    "Batches",
     "DataSourceError",
     "ImageSource",
     "ScanReport",
-    "TOY_FACE_ATTRIBUTES",
     "batches_from_images",
+    "check_image",
     "decode_image",
+    "decode_native",
+    "is_image_name",
+    "is_tfds",
+    "load",
     "make_anime_dataset",
-    "make_toy_dataset",
-    "mode_index",
-    "num_modes",
-    "render_face",
     "resolve_source",
     "scan_source",
     "tfds_num_examples",
     "to_unit_range",
-    "toy_faces",
 ]

@@ -1,16 +1,21 @@
-"""What counts as a readable image, in one place for every reader (the tf.data pipeline, the scan,
-`kgan data check` and the TFDS builder).
+"""What counts as a readable image, in one place for every reader (the scan behind `kgan.data.load`
+and `kgan data check`, and the TFDS builder `anime_faces`).
 
-Cheap checks come first, on the bytes alone: an empty file, a file whose first bytes are no known
-image signature (a text file named `.jpg`), or a header announcing an image larger than
-`MAX_PIXELS`. What passes is decoded by TensorFlow, which also rejects corrupt and truncated data.
+`check_image` comes first, on the bytes alone: a file that could not be read, an empty file, a file
+whose first bytes are no known image signature (a text file named `.jpg`), or a header announcing an
+image larger than `MAX_PIXELS`. What passes is decoded by TensorFlow (`decode_image` resized for
+training, `decode_native` at its own size), which also rejects corrupt and truncated data; the
+reason it gives is `decode_error_reason`'s.
 """
 
 import struct
 
 import tensorflow as tf
 
-__all__ = ["MAX_PIXELS", "sniff_format", "header_size", "cheap_check", "decode_image", "decode_error_reason"]
+__all__ = [
+    "MAX_PIXELS", "sniff_format", "header_size", "cheap_check", "check_image", "decode_image", "decode_native",
+    "decode_error_reason",
+]
 
 # 8,000 × 8,000: far above any face dataset, below what would strain memory when decoding in parallel.
 MAX_PIXELS = 64_000_000
@@ -86,6 +91,16 @@ def cheap_check(data, max_pixels=MAX_PIXELS):
     return None, size
 
 
+def check_image(data, max_pixels=MAX_PIXELS):
+    """(reason, (width, height) or None) for a file's bytes, or for the OSError raised reading it.
+
+    The reason is None when the bytes may be decoded; otherwise it says why the file is skipped.
+    """
+    if isinstance(data, OSError):
+        return f"unreadable ({data})", None
+    return cheap_check(data, max_pixels)
+
+
 @tf.autograph.experimental.do_not_convert  # plain TF ops: nothing for AutoGraph to rewrite
 def decode_image(encoded, image_size):
     """JPEG/PNG/BMP/GIF bytes → uint8 (image_size, image_size, 3).
@@ -99,11 +114,23 @@ def decode_image(encoded, image_size):
     return tf.cast(tf.round(tf.clip_by_value(image, 0.0, 255.0)), tf.uint8)
 
 
+def decode_native(data):
+    """(uint8 (height, width, 3) image, None) at the file's own size, or (None, why it cannot be decoded)."""
+    try:
+        return tf.io.decode_image(data, channels=3, expand_animations=False, dtype=tf.uint8).numpy(), None
+    except tf.errors.OpError as error:
+        return None, _reason(error)
+
+
 def decode_error_reason(data):
     """Why TensorFlow cannot decode `data` (one line), or None if it can."""
     try:
         tf.io.decode_image(data, channels=3, expand_animations=False)
         return None
-    except tf.errors.InvalidArgumentError as error:
-        message = str(error.message).split("}}")[-1].split(" [Op:")[0].strip().splitlines()[0]
-        return f"corrupt or truncated ({message})"
+    except tf.errors.OpError as error:
+        return _reason(error)
+
+
+def _reason(error):
+    message = str(error.message).split("}}")[-1].split(" [Op:")[0].strip().splitlines()
+    return f"corrupt or truncated ({message[0]})" if message else "could not be decoded"

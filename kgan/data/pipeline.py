@@ -1,14 +1,20 @@
-"""The tf.data pipeline: checked, decoded uint8 images → shuffled batches in [-1, 1]."""
+"""The tf.data pipeline: checked, decoded uint8 images → shuffled batches in [-1, 1].
+
+`load` is the one entry point: any source (a path, a list of paths, images already in memory, or a
+prepared TFDS dataset) becomes `Batches`, the dataset plus what it was made from.
+"""
+
+import dataclasses
 
 import numpy as np
 import tensorflow as tf
 
 from kgan.data.scan import scan_source
 from kgan.data.sources import DataSourceError
+from kgan.data.tfds import is_tfds, tfds_images
+from kgan.defaults import IMAGE_SIZE
 
-__all__ = ["batches_from_images", "make_anime_dataset", "make_toy_dataset", "tfds_num_examples", "to_unit_range"]
-
-TFDS_PREFIX = "tfds:"
+__all__ = ["Batches", "batches_from_images", "load", "make_anime_dataset", "to_unit_range"]
 
 
 def to_unit_range(images):
@@ -78,43 +84,29 @@ def batches_from_images(
     return _finish(indices.map(lambda batch: tf.gather(pixels, batch)), critic_batches, prefetch)
 
 
-def _tfds_split(spec, data_dir):
-    """('tfds:NAME' or 'tfds:NAME:SPLIT') → (builder, split name), or a DataSourceError."""
-    import tensorflow_datasets as tfds
+@dataclasses.dataclass(frozen=True)
+class Batches:
+    """What `load` gives: the batches, and what they were made from.
 
-    import kgan.datasets  # noqa: F401  (registers anime_faces)
+    Attributes:
+        dataset: float32 batches in [-1, 1], (batch, H, W, 3), or (batch, critic_batches, H, W, 3).
+        num_images: images in the source (after skipping bad files).
+        description: the source, for messages.
+        resumable: whether step k's batch is a pure function of (seed, k), so that a run resumed by
+            skipping k batches sees what the uninterrupted run saw: true for images held in memory,
+            false for TFDS streams (their shuffle buffer does not repeat).
+    """
 
-    name, _, split = spec[len(TFDS_PREFIX):].partition(":")
-    try:
-        builder = tfds.builder(name, data_dir=data_dir)
-        builder.info.splits[split or "train"]  # noqa: B018  (raises for an unprepared dataset or unknown split)
-        return builder, split or "train"
-    except (tfds.core.registered.DatasetNotFoundError, AssertionError, KeyError, ValueError) as error:
-        raise DataSourceError(f"{spec}: not a prepared TFDS dataset ({error}). Build it first (see data/README.md).") from error
-
-
-def tfds_num_examples(spec, data_dir=None):
-    """How many examples the split named by 'tfds:NAME[:SPLIT]' holds."""
-    builder, split = _tfds_split(spec, data_dir)
-    return builder.info.splits[split].num_examples
+    dataset: tf.data.Dataset
+    num_images: int
+    description: str
+    resumable: bool
 
 
-def _tfds_images(spec, image_size, data_dir):
-    """('tfds:NAME' or 'tfds:NAME:SPLIT') → (uint8 image dataset, count) from a prepared TFDS dataset."""
-    builder, split = _tfds_split(spec, data_dir)
-    info_split = builder.info.splits[split]
-    dataset = builder.as_dataset(split=split, shuffle_files=False)
-    images = dataset.map(
-        lambda example: tf.cast(tf.round(tf.image.resize(example["image"], (image_size, image_size), antialias=True)), tf.uint8),
-        num_parallel_calls=tf.data.AUTOTUNE,
-    )
-    return images, info_split.num_examples
-
-
-def make_anime_dataset(
+def load(
     source,
     batch_size,
-    image_size=64,
+    image_size=IMAGE_SIZE,
     seed=None,
     shuffle=True,
     repeat=False,
@@ -123,59 +115,56 @@ def make_anime_dataset(
     critic_batches=1,
     prefetch=2,
     tfds_data_dir=None,
+    description=None,
 ):
-    """A `tf.data.Dataset` of float32 image batches in [-1, 1], shape (batch, image_size, image_size, 3).
+    """Batches of float32 images in [-1, 1], shape (batch, image_size, image_size, 3), from any source.
 
     Args:
         source: a folder (searched recursively), a glob such as "faces/*.jpg", a .zip archive such as
-            the book's faces.zip (read without unpacking), a single image, a list of paths, or
-            "tfds:anime_faces" (a prepared TFDS dataset; add ":test" for another split).
+            the book's faces.zip (read without unpacking), a single image, a list of paths, a uint8
+            array (N, H, W, 3) of images already in memory, or "tfds:anime_faces" (a prepared TFDS
+            dataset; add ":test" for another split).
         batch_size: images per batch; the last partial batch is dropped unless `drop_remainder=False`.
-        image_size: side length after resizing.
+        image_size: side length after resizing (an in-memory array is used at its own size).
         seed: shuffling seed (`None`: a different order every run).
         repeat: repeat forever (use with `fit(steps_per_epoch=...)`).
         strict: raise on the first bad file instead of skipping it (see `scan_source`).
         critic_batches: stack this many batches per element, for trainers with `n_critic > 1`.
+        description: how messages name the source (default: the source itself).
 
-    Files are scanned and decoded once before the dataset is returned (`scan_source`): bad ones are
+    Files are scanned and decoded once, before the dataset is returned (`scan_source`): bad ones are
     skipped and counted in a logged warning, and the decoded images are held in memory
     (18,000 64×64 faces take 220 MB). TFDS sources stream from disk instead, for sets too big for that.
 
     Raises:
         DataSourceError: the source is missing, empty, or no image in it decodes; the message names it.
     """
-    if isinstance(source, str) and source.startswith(TFDS_PREFIX):
-        images, count = _tfds_images(source, image_size, tfds_data_dir)
-        _check_enough(count, batch_size, drop_remainder, source)
+    if is_tfds(source):
+        images, count = tfds_images(source, image_size, tfds_data_dir)
+        description = description or source
+        _check_enough(count, batch_size, drop_remainder, description)
         if shuffle:  # streamed from disk: a shuffle buffer, whose order a resumed run does not repeat
             images = images.shuffle(min(count, 10_000), seed=seed, reshuffle_each_iteration=True)
         if repeat:
             images = images.repeat()
-        return _finish(images.batch(batch_size, drop_remainder=drop_remainder), critic_batches, prefetch)
-    report = scan_source(source, image_size=image_size, strict=strict)
-    return batches_from_images(
-        report.images, batch_size, seed, shuffle, repeat, drop_remainder, critic_batches, prefetch, report.description
+        dataset = _finish(images.batch(batch_size, drop_remainder=drop_remainder), critic_batches, prefetch)
+        return Batches(dataset, count, description, resumable=False)
+    if isinstance(source, np.ndarray):
+        if source.ndim != 4 or source.shape[-1] != 3 or source.dtype != np.uint8:
+            raise DataSourceError(f"Images in memory must be uint8 (N, H, W, 3), got {source.dtype} {source.shape}.")
+        images, description = source, description or f"{len(source):,} images in memory"
+    else:
+        report = scan_source(source, image_size=image_size, strict=strict)
+        images, description = report.images, description or report.description
+    dataset = batches_from_images(
+        images, batch_size, seed, shuffle, repeat, drop_remainder, critic_batches, prefetch, description
     )
+    return Batches(dataset, len(images), description, resumable=True)
 
 
-def make_toy_dataset(
-    batch_size,
-    num_images=4096,
-    image_size=64,
-    seed=0,
-    shuffle=True,
-    repeat=False,
-    drop_remainder=True,
-    critic_batches=1,
-    prefetch=2,
-):
-    """The embedded default: procedural cartoon faces (`toy_faces`) batched like `make_anime_dataset`.
+def make_anime_dataset(source, batch_size, image_size=IMAGE_SIZE, **options):
+    """The book's name for reading the faces: `load(source, batch_size, image_size, ...).dataset`.
 
-    `seed` fixes both the faces drawn and the shuffling order.
+    Takes every option of `load` (seed, shuffle, repeat, drop_remainder, strict, critic_batches, ...).
     """
-    from kgan.data.toy_faces import toy_faces
-
-    images, _ = toy_faces(num_images, image_size=image_size, seed=seed)
-    return batches_from_images(
-        images, batch_size, seed, shuffle, repeat, drop_remainder, critic_batches, prefetch, f"toy faces ({num_images})"
-    )
+    return load(source, batch_size, image_size, **options).dataset

@@ -15,12 +15,14 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from kgan.data.decode import MAX_PIXELS, cheap_check, decode_error_reason, decode_image
+from kgan.data.decode import MAX_PIXELS, check_image, decode_error_reason, decode_image
 from kgan.data.sources import DataSourceError, resolve_source
+from kgan.defaults import IMAGE_SIZE
 
-__all__ = ["ScanReport", "scan_source"]
+__all__ = ["ScanReport", "scan_source", "warn_skipped"]
 
 log = logging.getLogger("kgan.data")
+_NAMED_IN_WARNING = 10
 
 
 @dataclasses.dataclass
@@ -67,6 +69,18 @@ class ScanReport:
         return "\n".join(lines)
 
 
+def warn_skipped(logger, description, skipped, total, hint=""):
+    """Log one warning naming the (name, reason) pairs in `skipped` out of `total` image files (none: no warning)."""
+    if not skipped:
+        return
+    listed = ", ".join(f"{name} ({reason})" for name, reason in skipped[:_NAMED_IN_WARNING])
+    more = len(skipped) - _NAMED_IN_WARNING
+    logger.warning(
+        "%s: skipped %d of %d image files: %s%s", description, len(skipped), total, listed,
+        f" … and {more} more{hint}" if more > 0 else "",
+    )
+
+
 def _decode_all(contents, image_size, num_parallel_calls):
     """Decode in parallel with tf.data; returns {index: image} for the ones that decode."""
     indices = list(contents)
@@ -81,7 +95,7 @@ def _decode_all(contents, image_size, num_parallel_calls):
     return decoded
 
 
-def scan_source(source, image_size=64, strict=False, max_pixels=MAX_PIXELS, num_parallel_calls=None):
+def scan_source(source, image_size=IMAGE_SIZE, strict=False, max_pixels=MAX_PIXELS, num_parallel_calls=None):
     """Check and decode every image of `source` (see `resolve_source`); returns a `ScanReport`.
 
     Raises:
@@ -91,10 +105,7 @@ def scan_source(source, image_size=64, strict=False, max_pixels=MAX_PIXELS, num_
     source = resolve_source(source)
     skipped, sizes_by_index, contents = {}, {}, {}
     for index, (name, data) in enumerate(source.iter_bytes()):
-        if isinstance(data, OSError):
-            skipped[index] = f"unreadable ({data})"
-            continue
-        reason, size = cheap_check(data, max_pixels)
+        reason, size = check_image(data, max_pixels)
         if reason:
             skipped[index] = reason
         else:
@@ -113,12 +124,7 @@ def scan_source(source, image_size=64, strict=False, max_pixels=MAX_PIXELS, num_
         raise DataSourceError(
             f"{source.description}: none of its {len(source)} image files could be decoded (first failure: {name}: {reason})."
         )
-    if bad:
-        listed = ", ".join(f"{name} ({reason})" for name, reason in bad[:10])
-        log.warning(
-            "%s: skipped %d of %d image files: %s%s", source.description, len(bad), len(source), listed,
-            " …" if len(bad) > 10 else "",
-        )
+    warn_skipped(log, source.description, bad, len(source))
     images = np.stack([decoded[i] for i in good])
     return ScanReport(
         description=source.description,

@@ -10,7 +10,7 @@ import glob
 import os
 import zipfile
 
-__all__ = ["IMAGE_EXTENSIONS", "DataSourceError", "ImageSource", "resolve_source"]
+__all__ = ["IMAGE_EXTENSIONS", "DataSourceError", "ImageSource", "is_image_name", "resolve_source"]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 
@@ -59,7 +59,8 @@ class ImageSource:
                     yield name, OSError(f"damaged zip member: {error}")
 
 
-def _is_image_name(name):
+def is_image_name(name):
+    """Whether a file or zip member name is an image kgan reads (by extension; macOS metadata is not)."""
     base = os.path.basename(name)
     # macOS zips carry "._name.jpg" resource forks and a __MACOSX folder: metadata, not images.
     return name.lower().endswith(IMAGE_EXTENSIONS) and not base.startswith("._") and "__MACOSX" not in name
@@ -84,7 +85,7 @@ def resolve_source(source):
 
     path = os.fspath(source)
     if any(char in path for char in "*?["):
-        matches = sorted(p for p in glob.glob(path, recursive=True) if os.path.isfile(p) and _is_image_name(p))
+        matches = sorted(p for p in glob.glob(path, recursive=True) if os.path.isfile(p) and is_image_name(p))
         if not matches:
             raise _no_images(path, " matching this pattern")
         return ImageSource(path, tuple(matches))
@@ -92,19 +93,19 @@ def resolve_source(source):
         raise DataSourceError(f"{path}: no such file or folder.")
     if os.path.isdir(path):
         files = sorted(os.path.join(root, name) for root, _, names in os.walk(path) for name in names)
-        found = [f for f in files if _is_image_name(f)]
+        found = [f for f in files if is_image_name(f)]
         if not found:
             raise _no_images(path, " in this folder or below")
-        return ImageSource(path, tuple(found), ignored=tuple(f for f in files if not _is_image_name(f)))
+        return ImageSource(path, tuple(found), ignored=tuple(f for f in files if not is_image_name(f)))
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             files = sorted(info.filename for info in archive.infolist() if not info.is_dir())
-        members = [name for name in files if _is_image_name(name)]
+        members = [name for name in files if is_image_name(name)]
         if not members:
             raise _no_images(path, " inside this zip archive")
-        return ImageSource(path, tuple(members), archive=path, ignored=tuple(n for n in files if not _is_image_name(n)))
+        return ImageSource(path, tuple(members), archive=path, ignored=tuple(n for n in files if not is_image_name(n)))
     if path.lower().endswith(".zip"):
         raise DataSourceError(f"{path}: not a readable zip archive.")
-    if _is_image_name(path):
+    if is_image_name(path):
         return ImageSource(path, (path,))
     raise DataSourceError(f"{path}: not a folder, a .zip archive or an image file ({', '.join(IMAGE_EXTENSIONS)}).")

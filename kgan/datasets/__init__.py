@@ -1,4 +1,14 @@
-"""TensorFlow Datasets builders for kgan. Importing this package registers `anime_faces`.
+"""kgan's datasets: the embedded toy faces, the 2D toy distributions, and the TFDS builder `anime_faces`.
+
+- `toy_faces` / `make_toy_dataset`: procedural cartoon faces with 576 known modes, the default data
+  of `kgan train` (nothing to download, and mode coverage can be counted);
+- `parallel_lines`, `ring_of_gaussians`, `grid_of_gaussians`, `mixture_dataset`: the book's 13.7 segments
+  and the 13.6 mode-collapse lab's mixtures;
+- `AnimeFaces`: importing this package registers the TFDS builder `anime_faces`.
+
+Reading a user's files (folders, zips, prepared TFDS datasets) is `kgan.data`'s job.
+
+## The TFDS builder
 
 TFDS cannot download anime faces (copyrighted art, education and research only): put the book's
 `faces.zip`, a 64×64 anime-faces zip, or a folder of images in a manual dir (zips are read in place),
@@ -34,8 +44,21 @@ split is md5(filename) % 10 == 0 → test (`split_of`); files that could not be 
 """
 
 from kgan.datasets.anime_faces import AnimeFaces, split_of
+from kgan.datasets.toy2d import (
+    Mixture,
+    grid_of_gaussians,
+    mixture_dataset,
+    parallel_lines,
+    ring_of_gaussians,
+    sample_mixture,
+)
+from kgan.datasets.toy_faces import TOY_FACE_ATTRIBUTES, make_toy_dataset, mode_index, num_modes, render_face, toy_faces
 
-__all__ = ["AnimeFaces", "split_of", "tfds_build"]
+__all__ = [
+    "TOY_FACE_ATTRIBUTES", "AnimeFaces", "Mixture", "grid_of_gaussians", "make_toy_dataset", "mixture_dataset",
+    "mode_index", "num_modes", "parallel_lines", "render_face", "ring_of_gaussians", "sample_mixture", "split_of",
+    "tfds_build", "toy_faces",
+]
 
 
 def tfds_build(argv=None):

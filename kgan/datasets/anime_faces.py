@@ -25,8 +25,9 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from etils import epath
 
-from kgan.data.decode import MAX_PIXELS, cheap_check, decode_error_reason
-from kgan.data.sources import IMAGE_EXTENSIONS, DataSourceError, _is_image_name
+from kgan.data.decode import MAX_PIXELS, check_image, decode_native
+from kgan.data.scan import warn_skipped
+from kgan.data.sources import IMAGE_EXTENSIONS, DataSourceError, is_image_name
 
 __all__ = ["AnimeFaces", "TEST_BUCKETS", "split_of"]
 
@@ -34,7 +35,6 @@ log = logging.getLogger("kgan.datasets")
 
 # md5(name) % 10 < TEST_BUCKETS → test: 1 of 10 buckets, about 10 % of the files.
 TEST_BUCKETS = 1
-_MAX_NAMES_IN_WARNING = 10
 
 _DESCRIPTION = """\
 Anime character faces for GAN training, as used by chapter 13 (DCGAN, WGAN-GP) of the TensorFlow 2
@@ -84,7 +84,7 @@ def _find_inputs(manual_dir):
                 try:
                     with zipfile.ZipFile(path) as archive:  # the central directory only; nothing is extracted
                         has_images = any(
-                            not info.is_dir() and _is_image_name(info.filename) for info in archive.infolist()
+                            not info.is_dir() and is_image_name(info.filename) for info in archive.infolist()
                         )
                 except (zipfile.BadZipFile, OSError, EOFError) as error:
                     log.warning("anime_faces: %s is not a readable zip archive (%s); ignored.", path, error)
@@ -95,7 +95,7 @@ def _find_inputs(manual_dir):
                 else:
                     log.warning("anime_faces: %s holds no image files; ignored.", path)
                     ignored.append(name)
-            elif _is_image_name(name):
+            elif is_image_name(name):
                 files.append((name, path))
             else:
                 ignored.append(name)
@@ -204,7 +204,7 @@ education and research only; do not redistribute them. kgan ships none and downl
                     yield f"{os.path.basename(path)} (rest of the archive)", path, OSError(reason)
                     break
                 name = name.replace(os.sep, "/")
-                if not _is_image_name(name) or split_of(name) != split:
+                if not is_image_name(name) or split_of(name) != split:
                     continue  # the bytes of other members are never read
                 try:
                     data = file.read()
@@ -230,19 +230,13 @@ education and research only; do not redistribute them. kgan ships none and downl
                 skipped.append((name, f"duplicate name (also in {seen[name]}; the first is kept)"))
                 continue
             seen[name] = source
-            if isinstance(data, OSError):
-                skipped.append((name, f"unreadable ({data})"))
-                continue
-            reason, _ = cheap_check(data, MAX_PIXELS)
+            reason, _ = check_image(data, MAX_PIXELS)  # kgan's bad-file policy, as the scan applies it
             if reason is None:
-                try:
-                    image = tf.io.decode_image(data, channels=3, expand_animations=False, dtype=tf.uint8)
-                except tf.errors.OpError:
-                    reason = decode_error_reason(data) or "could not be decoded"
+                image, reason = decode_native(data)
             if reason is not None:
                 skipped.append((name, reason))
                 continue
-            yield name, image.numpy()
+            yield name, image
 
     def _generate_examples(self, dl_manager, zips, files, split):
         skipped, counts = [], {"image_files": 0}
@@ -253,12 +247,4 @@ education and research only; do not redistribute them. kgan ships none and downl
 
 
 def _warn_skipped(split, skipped, total):
-    if not skipped:
-        return
-    listed = ", ".join(f"{name} ({reason})" for name, reason in skipped[:_MAX_NAMES_IN_WARNING])
-    more = len(skipped) - _MAX_NAMES_IN_WARNING
-    log.warning(
-        "anime_faces %s split: skipped %d of %d image files: %s%s",
-        split, len(skipped), total, listed,
-        f" … and {more} more (all in info.metadata['skipped'])" if more > 0 else "",
-    )
+    warn_skipped(log, f"anime_faces {split} split", skipped, total, hint=" (all in info.metadata['skipped'])")

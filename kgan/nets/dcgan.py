@@ -1,19 +1,19 @@
 """The DCGAN generator and discriminator, as the book builds them and as the DCGAN paper does.
 
-Profiles:
+Architectures (a training *recipe* — nets, optimizers, losses, tricks — is `kgan.recipes`' business):
 
 - ``"book"`` — chapter 13.3 of the TF2 book, layer for layer. At the book's sizes (64×64 images,
   z = 100, width 64) the generator has 3,578,624 parameters and the discriminator 6,565,633. The one
   change: the book reshapes z with the *static* batch size, which breaks export and odd-sized last
-  batches; here the reshape keeps the batch dynamic. Measured on real anime faces, this recipe
-  collapses by about 2,000 iterations (D loss → 0.05, checkerboard samples) — kept as the book has it.
+  batches; here the reshape keeps the batch dynamic. Measured on real anime faces, the book's recipe
+  on it collapses by about 2,000 iterations (D loss → 0.05, checkerboard samples) — kept as the book has it.
 - ``"dcgan"`` — Radford et al. 2016 where the book departs from it: weights drawn from N(0, 0.02),
   no ReLU applied to z, no BatchNorm on the discriminator's first layer, and the paper's all-conv
   discriminator (k4 s2 "same" convs down to 4×4, then one k4 "valid" conv to a logit) instead of the
-  book's valid-padded stack with global average pooling. This is the profile that trains.
+  book's valid-padded stack with global average pooling. This is the architecture that trains.
 
 Options for the tricks of later papers — spectral normalisation, minibatch discrimination / stddev,
-self-attention — use the layers of `kgan.layers`; their defaults leave the two profiles as above.
+self-attention — use the layers of `kgan.layers`; their defaults leave the two architectures as above.
 
 Both generators are the same shape: z → ConvTranspose k4 s1 "valid" to 4×4, then k4 s2 "same"
 upsamplings that halve the channels, BN + ReLU between, tanh out.
@@ -25,16 +25,17 @@ import math
 import keras
 from keras import layers
 
+from kgan.defaults import IMAGE_SIZE, LATENT_DIM, WIDTH
 from kgan.layers import MinibatchDiscrimination, MinibatchStdDev, SelfAttention2D, SpectralNormalization
 
-__all__ = ["MINIBATCH", "NORMS", "PROFILES", "build_generator", "build_discriminator"]
+__all__ = ["ARCHITECTURES", "MINIBATCH", "NORMS", "build_generator", "build_discriminator"]
 
-PROFILES = ("book", "dcgan")
+ARCHITECTURES = ("book", "dcgan")
 
 
-def _check_profile(profile):
-    if profile not in PROFILES:
-        raise ValueError(f"Unknown profile {profile!r}; choose one of {PROFILES}.")
+def _check_architecture(architecture):
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"Unknown architecture {architecture!r}; choose one of {ARCHITECTURES}.")
 
 
 def _num_upsamplings(image_size):
@@ -45,9 +46,9 @@ def _num_upsamplings(image_size):
     return int(stages)
 
 
-def _kernel_initializer(profile):
+def _kernel_initializer(architecture):
     # The paper's N(0, 0.02); the book keeps Keras' default (Glorot uniform).
-    return keras.initializers.RandomNormal(0.0, 0.02) if profile == "dcgan" else "glorot_uniform"
+    return keras.initializers.RandomNormal(0.0, 0.02) if architecture == "dcgan" else "glorot_uniform"
 
 
 MINIBATCH = (None, "mbd", "mbstd")
@@ -79,8 +80,8 @@ class _Attention:
 
 
 def build_generator(
-    profile="dcgan", image_size=64, latent_dim=100, width=64, channels=3, spectral_norm=False, attention_at=None,
-    synchronized_bn=False, name="generator",
+    architecture="dcgan", image_size=IMAGE_SIZE, latent_dim=LATENT_DIM, width=WIDTH, channels=3, spectral_norm=False,
+    attention_at=None, synchronized_bn=False, name="generator",
 ):
     """z of shape (batch, latent_dim) → images (batch, image_size, image_size, channels) in [-1, 1].
 
@@ -91,14 +92,14 @@ def build_generator(
     `synchronized_bn=True` makes BatchNorm average its statistics over all replicas of a
     distribution strategy (default: each replica normalises its own share of the batch).
     """
-    _check_profile(profile)
+    _check_architecture(architecture)
     stages = _num_upsamplings(image_size)
-    init = _kernel_initializer(profile)
+    init = _kernel_initializer(architecture)
     attend = _Attention(attention_at, "generator")
 
     z = keras.Input(shape=(latent_dim,), name="z")
     x = layers.Reshape((1, 1, latent_dim), name="z_as_map")(z)  # -1 batch: export-safe
-    if profile == "book":
+    if architecture == "book":
         x = layers.ReLU(name="z_relu")(x)  # the book applies ReLU to z itself
     filters = width * 2 ** (stages - 1)
     project = layers.Conv2DTranspose(filters, 4, 1, "valid", use_bias=False, kernel_initializer=init, name="project")
@@ -130,14 +131,14 @@ def _normalization(norm, name, synchronized_bn=False):
 
 
 def build_discriminator(
-    profile="dcgan", image_size=64, width=64, channels=3, norm="batch", spectral_norm=False, minibatch=None,
-    attention_at=None, synchronized_bn=False, name="discriminator",
+    architecture="dcgan", image_size=IMAGE_SIZE, width=WIDTH, channels=3, norm="batch", spectral_norm=False,
+    minibatch=None, attention_at=None, synchronized_bn=False, name="discriminator",
 ):
     """Images (batch, image_size, image_size, channels) → one logit per image, shape (batch, 1).
 
     Args:
-        norm: the normalisation after each conv (the paper profile skips the first): `"batch"` (both
-            profiles' default), `"layer"` or `None`. A WGAN-GP critic must not use `"batch"`:
+        norm: the normalisation after each conv (the paper's architecture skips the first): `"batch"`
+            (both architectures' default), `"layer"` or `None`. A WGAN-GP critic must not use `"batch"`:
             BatchNorm mixes the samples of a batch, so the gradient penalty's per-sample gradients
             are no longer per-sample. SN-GAN discriminators use `spectral_norm=True, norm=None`.
         spectral_norm: wrap every conv and the logit layer in `kgan.layers.SpectralNormalization`.
@@ -148,21 +149,21 @@ def build_discriminator(
         attention_at: add a `SelfAttention2D` after the conv stage whose output is R×R.
         synchronized_bn: BatchNorm statistics over all replicas of a distribution strategy.
     """
-    _check_profile(profile)
+    _check_architecture(architecture)
     if norm not in NORMS:
         raise ValueError(f"Unknown norm {norm!r}; choose one of {NORMS}.")
     if minibatch not in MINIBATCH:
         raise ValueError(f"Unknown minibatch option {minibatch!r}; choose one of {MINIBATCH}.")
     attend = _Attention(attention_at, "discriminator")
     images = keras.Input(shape=(image_size, image_size, channels), name="images")
-    body = _book_discriminator_body if profile == "book" else _dcgan_discriminator_body
+    body = _book_discriminator_body if architecture == "book" else _dcgan_discriminator_body
     normalization = functools.partial(_normalization, synchronized_bn=synchronized_bn)
     features = body(images, image_size, width, norm, spectral_norm, attend, normalization)
     attend.check()
     if minibatch == "mbstd":
         features = MinibatchStdDev(name="minibatch_stddev")(features)
-    if profile == "book" or minibatch == "mbd":
-        x = layers.GlobalAveragePooling2D(name="pool")(features) if profile == "book" else layers.Flatten(name="flatten")(features)
+    if architecture == "book" or minibatch == "mbd":
+        x = layers.GlobalAveragePooling2D(name="pool")(features) if architecture == "book" else layers.Flatten(name="flatten")(features)
         if minibatch == "mbd":
             x = MinibatchDiscrimination(100, 5, name="minibatch_discrimination")(x)
         logits = _spectral(layers.Dense(1, name="logit"), spectral_norm)(x)

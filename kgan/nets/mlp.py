@@ -1,4 +1,4 @@
-"""Small MLP generator and discriminator for 2D toy data (the mode-collapse lab, `kgan.toy`).
+"""Small MLP generator and discriminator for 2D toy data (the mode-collapse lab, `kgan.datasets.toy2d`).
 
 The generator maps z (batch, latent_dim) to points (batch, output_dim) through ReLU layers, optionally
 with BatchNorm (PacGAN's 2D generator: four layers of 400 ReLU units with BatchNorm), and a linear
@@ -12,65 +12,19 @@ papers as options:
 - `minibatch="mbd"` appends `kgan.layers.MinibatchDiscrimination` features (Salimans et al. 2016)
   to the last hidden layer's, `minibatch="mbstd"` appends `kgan.layers.MinibatchStdDev`'s one
   feature (Karras et al. 2018): both let D compare the samples of a batch;
-- `pack=m` is PacGAN (Lin et al. 2018): `PackSamples` concatenates m consecutive samples into one
+- `pack=m` is PacGAN (Lin et al. 2018): `kgan.layers.PackSamples` concatenates m consecutive samples into one
   input of size m·input_dim, so D sees (and scores) m samples jointly and the losses average over
   batch / m logits. A collapsed generator is then easier to spot: m samples from one mode look
   nothing like m samples from the data.
 """
 
 import keras
-import tensorflow as tf
-from keras import layers, ops
+from keras import layers
 
-from kgan.layers import MinibatchDiscrimination, MinibatchStdDev, SpectralNormalization
+from kgan.layers import MinibatchDiscrimination, MinibatchStdDev, PackSamples, SpectralNormalization
+from kgan.nets.dcgan import MINIBATCH
 
-__all__ = ["MINIBATCH", "PackSamples", "build_mlp_generator", "build_mlp_discriminator"]
-
-MINIBATCH = (None, "mbd", "mbstd")
-
-
-@keras.saving.register_keras_serializable(package="kgan")
-class PackSamples(keras.layers.Layer):
-    """PacGAN's packing: (batch, features) → (batch / pack, pack · features).
-
-    Row i of the output is samples i·pack, …, i·pack + pack − 1 concatenated, exactly
-    `numpy.reshape(x, (-1, pack * features))`. The batch must be a multiple of `pack`: a batch
-    that is not raises a ValueError when its size is known, and an InvalidArgumentError with the
-    same message inside a graph.
-    """
-
-    def __init__(self, pack, **kwargs):
-        super().__init__(**kwargs)
-        if int(pack) < 1:
-            raise ValueError(f"pack must be at least 1, got {pack}.")
-        self.pack = int(pack)
-        self.input_spec = keras.InputSpec(ndim=2)
-
-    def _message(self, batch):
-        return f"PackSamples: the batch size {batch} is not divisible by pack={self.pack}; use a batch size that is a multiple of {self.pack}."
-
-    def call(self, inputs):
-        if self.pack == 1:
-            return inputs
-        static_batch = inputs.shape[0]
-        if static_batch is not None:
-            if static_batch % self.pack:
-                raise ValueError(self._message(static_batch))
-        else:
-            batch = tf.shape(inputs)[0]
-            check = tf.debugging.assert_equal(batch % self.pack, 0, message=self._message("of this call"))
-            with tf.control_dependencies([check]):
-                inputs = tf.identity(inputs)
-        return ops.reshape(inputs, (-1, self.pack * inputs.shape[-1]))
-
-    def compute_output_shape(self, input_shape):
-        batch = None if input_shape[0] is None else input_shape[0] // self.pack
-        return (batch, self.pack * input_shape[-1])
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(pack=self.pack)
-        return config
+__all__ = ["build_mlp_generator", "build_mlp_discriminator"]
 
 
 def _activation(name, label):
