@@ -1,12 +1,16 @@
 """`GAN`: the one adversarial training loop every kgan trainer configures.
 
-A `train_step` is `n_critic` discriminator updates followed by one generator update. What changes
-between GANs plugs in rather than being rewritten:
+A `train_step` is `n_critic` discriminator updates followed by one generator update (and, with
+`ema_decay`, an update of the generator's weight average). What changes between GANs plugs in
+rather than being rewritten:
 
 - the losses, as functions of logits (`compile(d_loss=..., g_loss=...)`, see `kgan.losses`);
-- penalties on the discriminator, `fn(discriminator, real, fake) -> scalar`, each with a weight;
-- `augment`, applied to everything the discriminator sees, real and fake alike (DiffAugment style);
-- `sample_latent`, the only place noise is drawn: seeded, and distinct on every replica.
+- penalties on the discriminator, `fn(discriminator, real, fake, *, seed, step) -> scalar`, each with
+  a weight (see `kgan.penalties`): they see exactly the batches D's loss sees;
+- `augment`, `fn(images, *, seed)`, applied to everything the discriminator sees, real and fake alike
+  (see `kgan.augment`);
+- `next_seed`, the one stream every random draw starts from (z, penalties, augmentation): seeded,
+  saved with the weights, and distinct on every replica.
 """
 
 import keras
@@ -14,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from kgan import augment as augmentations
 from kgan import losses
 
 __all__ = ["GAN"]
@@ -30,8 +35,13 @@ class GAN(keras.Model):
         n_critic: discriminator updates per generator update. With `n_critic > 1` every dataset
             element must carry `n_critic` real batches stacked on axis 1 (batch, n_critic, H, W, C),
             so each update sees fresh real images (`critic_batches=n_critic` in `kgan.data`).
-        seed: seed of the latent draws (`None`: a random one). Weight initialisation and data
-            shuffling have their own seeds (`keras.utils.set_random_seed`, the dataset's `seed`).
+        seed: seed of the trainer's random stream — z, penalties, augmentation (`None`: a random
+            one). Weight initialisation and data shuffling have their own seeds
+            (`keras.utils.set_random_seed`, the dataset's `seed`).
+        ema_decay: keep an exponential moving average of the generator's weights, updated after
+            every generator update: `average ← decay · average + (1 − decay) · weight` (Yazici et al.
+            2019; ProGAN); non-trainable weights (BatchNorm statistics, spectral norm's `u`) are copied.
+            `ema_generator()` is a generator holding the average. `None`: no average.
     """
 
     # Subclasses name their defaults here; `compile` arguments override them.
@@ -41,10 +51,12 @@ class GAN(keras.Model):
     default_betas = (0.5, 0.999)
     extra_metric_names = ()
 
-    def __init__(self, generator, discriminator, latent_dim=None, n_critic=1, seed=None, **kwargs):
+    def __init__(self, generator, discriminator, latent_dim=None, n_critic=1, seed=None, ema_decay=None, **kwargs):
         super().__init__(**kwargs)
         if n_critic < 1:
             raise ValueError(f"n_critic must be >= 1, got {n_critic}.")
+        if ema_decay is not None and not 0.0 <= ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1), got {ema_decay}.")
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = int(latent_dim or generator.input_shape[-1])
@@ -62,11 +74,17 @@ class GAN(keras.Model):
             aggregation="only_first_replica",
             name="latent_seed",
         )
-        names = ("d_loss", "g_loss", "d_real", "d_fake", *self.extra_metric_names)
-        self._trackers = {name: keras.metrics.Mean(name=name) for name in names}
+        self.ema_decay = None if ema_decay is None else float(ema_decay)
+        self.ema_weights = self._average_weights() if ema_decay is not None else []
+        self._set_trackers()
         self.d_optimizer = self.g_optimizer = None
         # Keras only saves built models; the trainer is built as soon as both of its networks are.
         self.built = generator.built and discriminator.built
+
+    def _set_trackers(self, penalty_names=()):
+        """One running mean per logged value; `compile` calls it again, so a removed penalty stops logging."""
+        names = ("d_loss", "g_loss", "d_real", "d_fake", *self.extra_metric_names, *penalty_names)
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in dict.fromkeys(names)}
 
     # ---------------------------------------------------------------- compile
     def compile(self, d_optimizer=None, g_optimizer=None, d_loss=None, g_loss=None, penalties=None, augment=None, **kwargs):
@@ -77,11 +95,13 @@ class GAN(keras.Model):
                 (the book's DCGAN: Adam(2e-4, beta_1=0.5)).
             d_loss, g_loss: names in `kgan.losses` or callables `(real_logits, fake_logits)` and
                 `(fake_logits)`.
-            penalties: `{name: (weight, fn)}`; `fn(discriminator, real, fake, seed)` is added to the
-                D loss times `weight` and logged as `name`; `seed` is a stateless seed for any
-                random draw the penalty makes (see `kgan.penalties`). Defaults to the trainer's
-                `default_penalties()`.
-            augment: `fn(images) -> images` applied to every discriminator input.
+            penalties: `{name: (weight, fn)}`; `fn(discriminator, real, fake, *, seed, step)` is added
+                to the D loss times `weight` and logged as `name` (see `kgan.penalties`; `Penalty`
+                adds options and a schedule). Defaults to the trainer's `default_penalties()`.
+            augment: a name in `kgan.augment` or `fn(images, *, seed) -> images`, applied to every
+                discriminator input with a fresh seed from the trainer's stream.
+
+        Compiling again replaces all of these, and the logged values with them.
         """
         super().compile(**kwargs)
         # Keras' compile always creates an RMSprop `self.optimizer`; a GAN steps its own two.
@@ -93,9 +113,9 @@ class GAN(keras.Model):
         self.d_loss_fn = losses.get_discriminator_loss(self._loss_identifiers[0])
         self.g_loss_fn = losses.get_generator_loss(self._loss_identifiers[1])
         self.penalties = dict(self.default_penalties() if penalties is None else penalties)
-        for name in self.penalties:
-            self._trackers.setdefault(name, keras.metrics.Mean(name=name))
-        self.augment = augment
+        self._set_trackers(self.penalties)
+        self._augment_identifier = augment
+        self.augment = augmentations.get(augment)
         # Built now (inside the caller's strategy scope) so checkpoints can restore their state
         # before the first step; an unbuilt optimizer silently skips loading.
         self.d_optimizer.build(self.discriminator.trainable_variables)
@@ -142,7 +162,7 @@ class GAN(keras.Model):
         return tf.random.stateless_normal((batch_size, self.latent_dim), seed=self.next_seed())
 
     def _augmented(self, images):
-        return images if self.augment is None else self.augment(images)
+        return images if self.augment is None else self.augment(images, seed=self.next_seed())
 
     def discriminator_output(self, logits):
         """What the discriminator 'says' about a batch, for logging (a probability for BCE GANs)."""
@@ -151,13 +171,16 @@ class GAN(keras.Model):
     def d_step(self, real):
         """One discriminator update on a real batch and a fresh fake batch."""
         fake = self.generator(self.sample_latent(ops.shape(real)[0]), training=True)
+        # what D sees in this update, and so what its penalties see
+        real, fake = self._augmented(real), self._augmented(fake)
+        step = ops.convert_to_tensor(self.g_optimizer.iterations)
         with tf.GradientTape() as tape:
-            real_logits = self.discriminator(self._augmented(real), training=True)
-            fake_logits = self.discriminator(self._augmented(fake), training=True)
+            real_logits = self.discriminator(real, training=True)
+            fake_logits = self.discriminator(fake, training=True)
             d_loss = self.d_loss_fn(real_logits, fake_logits)
             logs = {}
             for name, (weight, penalty) in self.penalties.items():
-                logs[name] = penalty(self.discriminator, real, fake, seed=self.next_seed())
+                logs[name] = penalty(self.discriminator, real, fake, seed=self.next_seed(), step=step)
                 d_loss = d_loss + weight * logs[name]
             replica_loss = self._per_replica(d_loss)
         variables = self.discriminator.trainable_variables
@@ -179,7 +202,44 @@ class GAN(keras.Model):
         variables = self.generator.trainable_variables
         gradients = tape.gradient(replica_loss, variables)
         self.g_optimizer.apply_gradients(zip(gradients, variables))
+        if self.ema_decay is not None:
+            self.update_ema()
         return {"g_loss": g_loss}
+
+    # ---------------------------------------------------------------- generator average
+    def _average_weights(self):
+        """The EMA's variables: one per generator weight, starting as a copy of it, saved with the trainer."""
+        if not self.generator.built:
+            raise ValueError("ema_decay needs a built generator (call it once on a batch of z first).")
+
+        def copy_of(weight):
+            return lambda shape, dtype: ops.cast(ops.convert_to_tensor(weight), dtype)
+
+        return [
+            self.add_weight(
+                shape=weight.shape, initializer=copy_of(weight), dtype=weight.dtype, trainable=False,
+                # every replica computes the same average (the generator is in sync), so keep the first's
+                aggregation="only_first_replica", name="ema_" + weight.path.replace("/", "_"),
+            )
+            for weight in self.generator.weights
+        ]
+
+    def update_ema(self):
+        """Move the average one step towards the generator's current weights (in the graph)."""
+        for average, weight in zip(self.ema_weights, self.generator.weights):
+            value = ops.convert_to_tensor(weight)
+            average.assign(self.ema_decay * average + (1.0 - self.ema_decay) * value if weight.trainable else value)
+
+    def ema_generator(self):
+        """A generator holding the weight average (the generator itself when there is none)."""
+        if self.ema_decay is None:
+            return self.generator
+        if self.__dict__.get("_ema_generator") is None:
+            # not an attribute Keras tracks: the copy is a view of `ema_weights`, not more trainer state
+            object.__setattr__(self, "_ema_generator", keras.models.clone_model(self.generator))
+        for target, average in zip(self._ema_generator.weights, self.ema_weights):
+            target.assign(average)
+        return self._ema_generator
 
     @staticmethod
     def _per_replica(loss):
@@ -232,7 +292,8 @@ class GAN(keras.Model):
             "d_loss": self._loss_identifiers[0] if isinstance(self._loss_identifiers[0], str) else serialize(self._loss_identifiers[0]),
             "g_loss": self._loss_identifiers[1] if isinstance(self._loss_identifiers[1], str) else serialize(self._loss_identifiers[1]),
             "penalties": {name: [weight, serialize(fn)] for name, (weight, fn) in self.penalties.items()},
-            "augment": None if self.augment is None else serialize(self.augment),
+            "augment": self._augment_identifier if isinstance(self._augment_identifier, (str, type(None)))
+            else serialize(self._augment_identifier),
         }
 
     def compile_from_config(self, config):
@@ -244,7 +305,7 @@ class GAN(keras.Model):
             d_loss=config["d_loss"] if isinstance(config["d_loss"], str) else deserialize(config["d_loss"]),
             g_loss=config["g_loss"] if isinstance(config["g_loss"], str) else deserialize(config["g_loss"]),
             penalties={name: (weight, deserialize(fn)) for name, (weight, fn) in config["penalties"].items()},
-            augment=None if config["augment"] is None else deserialize(config["augment"]),
+            augment=config["augment"] if isinstance(config["augment"], (str, type(None))) else deserialize(config["augment"]),
         )
 
     def get_config(self):
@@ -256,6 +317,7 @@ class GAN(keras.Model):
             "latent_dim": self.latent_dim,
             "n_critic": self.n_critic,
             "seed": self.seed,
+            "ema_decay": self.ema_decay,
         }
 
     @classmethod

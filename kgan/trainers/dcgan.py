@@ -22,5 +22,6 @@ class DCGAN(GAN):
     """
 
     def __init__(self, generator, discriminator, latent_dim=None, seed=None, **kwargs):
-        kwargs.pop("n_critic", None)  # DCGAN always alternates 1:1
+        if kwargs.pop("n_critic", 1) != 1:  # a saved config names it; DCGAN always alternates 1:1
+            raise ValueError("DCGAN takes one D and one G update per step; use kgan.GAN(n_critic=...) for more.")
         super().__init__(generator, discriminator, latent_dim=latent_dim, n_critic=1, seed=seed, **kwargs)

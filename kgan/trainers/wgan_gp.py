@@ -22,8 +22,9 @@ class WGANGP(GAN):
     and the mean critic scores `d_real`, `d_fake` (from the last critic update of the step).
 
     Optimizers default to the paper's Adam(1e-4, beta_1=0.5, beta_2=0.9); the book uses
-    Adam(5e-4, beta_1=0.5) and batch 512 (see `kgan.profiles`). The critic must output raw scores
-    (no sigmoid) and, for the penalty to mean what it says, use no BatchNorm.
+    Adam(5e-4, beta_1=0.5) and batch 512 (see `kgan.recipes`). The critic must output raw scores
+    (no sigmoid) and, for the penalty to mean what it says, use no BatchNorm. `gp_weight` is the
+    penalty's weight when `compile` is given no penalties; `gan.gp_weight` is the one compiled.
     """
 
     default_d_loss = "wasserstein"
@@ -34,10 +35,18 @@ class WGANGP(GAN):
 
     def __init__(self, generator, discriminator, latent_dim=None, n_critic=5, gp_weight=10.0, seed=None, **kwargs):
         super().__init__(generator, discriminator, latent_dim=latent_dim, n_critic=n_critic, seed=seed, **kwargs)
-        self.gp_weight = float(gp_weight)
+        self._default_gp_weight = float(gp_weight)
+
+    @property
+    def gp_weight(self):
+        """The weight of the penalty `gp` as compiled (before `compile`: the constructor's `gp_weight`)."""
+        penalties = getattr(self, "penalties", None)
+        if penalties and "gp" in penalties:
+            return float(penalties["gp"][0])
+        return self._default_gp_weight
 
     def default_penalties(self):
-        return {"gp": (self.gp_weight, gradient_penalty)}
+        return {"gp": (self._default_gp_weight, gradient_penalty)}
 
     def discriminator_output(self, logits):
         return logits  # a critic's scores are not probabilities
