@@ -7,6 +7,14 @@ The GAN chapter of the TF2 deep-learning book (DCGAN, WGAN-GP on anime faces) re
     gan = kgan.DCGAN(kgan.nets.build_generator(), kgan.nets.build_discriminator(), seed=0)
     gan.compile()                                   # the book's Adam(2e-4, beta_1=0.5) for both nets
     gan.fit(kgan.data.make_anime_dataset("faces.zip", batch_size=64, seed=0), epochs=10)
+
+or, everything `kgan train` does (recipe, data, resume, grids, backups, artefacts), from Python:
+
+    result = kgan.run.train(kgan.run.RunConfig(model="dcgan", data="faces.zip", epochs=10))
+
+The package, from the bottom up: `layers`, `losses`, `penalties`, `augment`, `metrics` (pure pieces);
+`nets`, `trainers`, `data` (reading), `callbacks`, `export`; `datasets` (toy faces, 2D toys, the TFDS
+builder) and `recipes` (the registry of models and recipes); `run`; and the `cli` on top.
 """
 
 import os
@@ -34,13 +42,29 @@ if keras.backend.backend() != "tensorflow":  # pragma: no cover - depends on the
 
 __version__ = "0.1.0"
 
-from kgan import callbacks, data, distribute, export, images, latent, layers, losses, nets, penalties, toy  # noqa: E402
+from kgan import (  # noqa: E402  # noqa: E402  # noqa: E402  (datasets registers the TFDS builder anime_faces)
+    augment,
+    callbacks,
+    data,
+    datasets,
+    defaults,
+    distribute,
+    export,
+    images,
+    latent,
+    layers,
+    losses,
+    metrics,
+    nets,
+    penalties,
+    plots,
+    recipes,
+    run,  # noqa: E402
+)
 from kgan.trainers import DCGAN, GAN, WGANGP  # noqa: E402
-from kgan import profiles  # noqa: E402  (builds on the trainers)
-from kgan import datasets  # noqa: E402  (registers the TFDS builder anime_faces)
 
 __all__ = [
     "DCGAN", "GAN", "WGANGP",
-    "callbacks", "data", "datasets", "distribute", "export", "images", "latent", "layers", "losses", "nets", "penalties",
-    "profiles", "toy", "__version__",
+    "augment", "callbacks", "data", "datasets", "defaults", "distribute", "export", "images", "latent", "layers",
+    "losses", "metrics", "nets", "penalties", "plots", "recipes", "run", "__version__",
 ]

@@ -2,7 +2,7 @@
 
     strategy = kgan.distribute.get_strategy("auto")      # all visible GPUs, else the default strategy
     with strategy.scope():
-        gan = kgan.profiles.build_gan("dcgan")           # networks AND both optimizers built in scope
+        gan = kgan.recipes.build_gan("dcgan")            # networks AND both optimizers built in scope
     gan.fit(dataset)                                      # global batches, split across replicas
 
 What the trainers do for you under a strategy (`kgan.GAN`): every replica draws different z (the

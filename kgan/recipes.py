@@ -1,0 +1,342 @@
+"""Recipes: one registry from a model name to its trainer, summary, default recipe and recipes.
+
+A *model* is a training algorithm: a trainer class and its losses (`"dcgan"` → `kgan.DCGAN`,
+`"wgan-gp"` → `kgan.WGANGP`). A *recipe* is everything else one training of it needs, written down
+once and built by keyword: the networks (an architecture of `kgan.nets` and its options), the batch
+size, each network's optimizer, n_critic, the losses, penalties with their weights and schedules,
+augmentation, a generator weight average (EMA) and the precision.
+
+    gan = kgan.recipes.build_gan("wgan-gp", "gulrajani", seed=0)     # compiled, ready for fit
+    recipe = kgan.recipes.get_recipe("dcgan")                        # the model's default recipe
+    faster = recipe.override(learning_rate=4e-4, width=32)           # a variant, by keyword
+    gan = kgan.recipes.build_gan("dcgan", faster, image_size=32)
+
+`kgan train`, `kgan.run`, the chapters and the benchmarks all build their trainers here, and the
+CLI's help is generated from `MODELS`. Recipes are plain values (nested frozen dataclasses), so a
+run can record the one it trained with (`dataclasses.asdict`).
+"""
+
+import contextlib
+import dataclasses
+
+import keras
+
+from kgan import nets, penalties
+from kgan.defaults import IMAGE_SIZE, LATENT_DIM, WIDTH
+from kgan.trainers import DCGAN, WGANGP
+
+__all__ = [
+    "MODELS", "PRECISIONS", "Adam", "ModelEntry", "Nets", "PenaltyTerm", "Recipe", "build_gan", "build_nets",
+    "get_model", "get_recipe",
+]
+
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+
+
+@dataclasses.dataclass(frozen=True)
+class Nets:
+    """The networks: an architecture and the options of its two builders.
+
+    `architecture` is `"book"` or `"dcgan"` (`kgan.nets.build_generator` / `build_discriminator`, images)
+    or `"mlp"` (`build_mlp_generator` / `build_mlp_discriminator`, 2D points). `generator` and
+    `discriminator` are keyword options of those builders (e.g. `{"norm": "layer"}`,
+    `{"spectral_norm": True}`, `{"hidden": (128, 128, 128)}`). `width` is the conv nets' base width.
+    """
+
+    architecture: str = "dcgan"
+    latent_dim: int = LATENT_DIM
+    width: int = WIDTH
+    generator: dict = dataclasses.field(default_factory=dict)
+    discriminator: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def data(self):
+        """What the networks generate: "images" or "points" (2D)."""
+        return "points" if self.architecture == "mlp" else "images"
+
+
+@dataclasses.dataclass(frozen=True)
+class Adam:
+    """One network's optimizer in a recipe: Adam's settings, optionally decayed linearly to 0 over the run."""
+
+    learning_rate: float
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    decay: str | None = None  # None: constant; "linear": falls linearly to 0 over the run's updates
+
+    def build(self, updates=None):
+        """A `keras.optimizers.Adam`; `updates` (this network's updates in the run) is needed for a decay."""
+        rate = self.learning_rate
+        if self.decay == "linear":
+            if not updates:
+                raise ValueError("A recipe whose learning rate decays needs the run's length (total_steps).")
+            rate = keras.optimizers.schedules.PolynomialDecay(self.learning_rate, updates, 0.0)
+        elif self.decay is not None:
+            raise ValueError(f"Unknown learning-rate decay {self.decay!r}; use None or 'linear'.")
+        return keras.optimizers.Adam(rate, self.beta_1, self.beta_2)
+
+
+@dataclasses.dataclass(frozen=True)
+class PenaltyTerm:
+    """A penalty added to D's loss: a function of `kgan.penalties` by name, its weight and options.
+
+    `fade`: the weight falls linearly from its value to 0 over this fraction of the run (a
+    `kgan.penalties.Penalty` with a `PolynomialDecay` schedule), then the penalty is no longer computed.
+    """
+
+    fn: str
+    weight: float
+    options: dict = dataclasses.field(default_factory=dict)
+    fade: float | None = None
+
+    def build(self, total_steps=None, data_scale=1.0):
+        """`(weight, kgan.penalties.Penalty)` for `GAN.compile(penalties=...)`; see `build_gan` for `data_scale`."""
+        schedule = None
+        if self.fade is not None:
+            if not total_steps:
+                raise ValueError(f"A penalty that fades ({self.fn}) needs the run's length (total_steps).")
+            schedule = keras.optimizers.schedules.PolynomialDecay(1.0, max(1.0, self.fade * total_steps), 0.0)
+        return self.weight * data_scale**2, penalties.Penalty(self.fn, schedule=schedule, **self.options)
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """Everything one training needs besides its trainer class and its data.
+
+    `None` for `d_loss`, `g_loss` or `penalties` means the trainer's own (BCE / Wasserstein losses;
+    WGAN-GP's gradient penalty). `augment` names a function of `kgan.augment`; `ema` is the generator
+    weight average's decay per step; `precision` the Keras dtype policy the networks are built under.
+    """
+
+    description: str
+    nets: Nets = dataclasses.field(default_factory=Nets)
+    batch_size: int = 64
+    d_optimizer: Adam = Adam(2e-4, 0.5)
+    g_optimizer: Adam = Adam(2e-4, 0.5)
+    n_critic: int = 1
+    d_loss: str | None = None
+    g_loss: str | None = None
+    penalties: dict | None = None
+    augment: str | None = None
+    ema: float | None = None
+    precision: str = "float32"
+
+    def __post_init__(self):
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"Unknown precision {self.precision!r}; choose one of {PRECISIONS}.")
+        if self.n_critic < 1 or self.batch_size < 1:
+            raise ValueError(f"n_critic and batch_size must be at least 1, got {self.n_critic} and {self.batch_size}.")
+
+    def override(self, **changes):
+        """A copy with `changes`; `None` values change nothing (so CLI options that were not given pass through).
+
+        Takes any field of the recipe, and these shortcuts: `learning_rate` (both optimizers),
+        `latent_dim`, `width` (the nets), `generator` / `discriminator` (options merged into the
+        nets'), `gp_weight` (the weight of the penalty named "gp").
+        """
+        changes = {key: value for key, value in changes.items() if value is not None}
+        recipe = self
+        if "learning_rate" in changes:
+            rate = changes.pop("learning_rate")
+            recipe = dataclasses.replace(
+                recipe,
+                d_optimizer=dataclasses.replace(recipe.d_optimizer, learning_rate=rate),
+                g_optimizer=dataclasses.replace(recipe.g_optimizer, learning_rate=rate),
+            )
+        nets_changes = {key: changes.pop(key) for key in ("latent_dim", "width") if key in changes}
+        for side in ("generator", "discriminator"):
+            if side in changes:
+                nets_changes[side] = {**getattr(recipe.nets, side), **changes.pop(side)}
+        if nets_changes:
+            recipe = dataclasses.replace(recipe, nets=dataclasses.replace(recipe.nets, **nets_changes))
+        if "gp_weight" in changes:
+            weight = changes.pop("gp_weight")
+            if not recipe.penalties or "gp" not in recipe.penalties:
+                raise ValueError("gp_weight: this recipe has no penalty named 'gp'.")
+            recipe = dataclasses.replace(
+                recipe, penalties={**recipe.penalties, "gp": dataclasses.replace(recipe.penalties["gp"], weight=weight)}
+            )
+        unknown = set(changes) - {field.name for field in dataclasses.fields(Recipe)}
+        if unknown:
+            raise TypeError(f"Recipe.override got unknown options {sorted(unknown)}.")
+        return dataclasses.replace(recipe, **changes)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelEntry:
+    """A model of the registry: its trainer class, a one-line summary, its default recipe and all its recipes."""
+
+    trainer: type
+    summary: str
+    default: str
+    recipes: dict
+
+    def recipe_names(self, data=None):
+        """Names of the recipes, only those for `data` ("images" or "points") when given."""
+        return [name for name, recipe in self.recipes.items() if data is None or recipe.nets.data == data]
+
+
+# ---------------------------------------------------------------------------------------------- the registry
+
+# The mode-collapse lab (chapter 13.6, benchmarks/mode_collapse.py): MLPs on PacGAN's 2D mixtures,
+# Adam(1e-3, 0.5, 0.9) decayed linearly to 0 so the last steps settle the samples onto the modes.
+_LAB_ADAM = Adam(1e-3, 0.5, 0.9, decay="linear")
+_LAB = Recipe(
+    "plain GAN on 2D points: MLP G and D (3×128), BCE losses",
+    nets=Nets("mlp", latent_dim=2, generator={"hidden": (128, 128, 128)}, discriminator={"hidden": (128, 128, 128)}),
+    batch_size=100, d_optimizer=_LAB_ADAM, g_optimizer=_LAB_ADAM,
+)
+_ZERO_GP = PenaltyTerm("gradient_penalty", 1 / 160, {"target": 0.0})
+
+
+def _lab(description, penalties=None, ema=None, **discriminator):
+    return dataclasses.replace(_LAB.override(discriminator=discriminator), description=description, penalties=penalties, ema=ema)
+
+
+MODELS = {
+    "dcgan": ModelEntry(
+        trainer=DCGAN,
+        summary="the book's 13.3 DCGAN: BCE losses, Adam(2e-4, beta_1=0.5), one D and one G step per batch",
+        default="dcgan",
+        recipes={
+            "book": Recipe(
+                "chapter 13.3 as written; collapses on real faces after ~2,000 steps", nets=Nets("book"),
+            ),
+            "dcgan": Recipe(
+                "the DCGAN paper's init, first layer and discriminator; trains", nets=Nets("dcgan"),
+            ),
+            "mlp": _LAB,
+            "mlp+mbd": _lab("+ minibatch discrimination (Salimans 2016), 5 kernels of dim 3", minibatch="mbd",
+                            mbd_kernels=5, mbd_dim=3),
+            "mlp+mbstd": _lab("+ minibatch stddev (Karras 2018), groups of 4", minibatch="mbstd"),
+            "mlp+sn": _lab("+ spectral norm on every D layer (Miyato 2018)", spectral_norm=True),
+            "pacgan2": _lab("PacGAN2 (Lin 2018): D judges 2 samples packed", pack=2),
+            "mlp+zgp": _lab(
+                "+ a zero-centred gradient penalty on D (Thanh-Tung 2019), λ = 1/160 per unit of data scale "
+                "(0.1 on the ±4 grid)", penalties={"zero_gp": _ZERO_GP},
+            ),
+            "mlp-best": _lab(
+                "+ the zero-centred GP faded out over the first half of the run + an EMA of G's weights "
+                "(decay 0.9995 per step)", penalties={"zero_gp": dataclasses.replace(_ZERO_GP, fade=0.5)}, ema=0.9995,
+            ),
+        },
+    ),
+    "wgan-gp": ModelEntry(
+        trainer=WGANGP,
+        summary="the book's 13.8 WGAN-GP: a critic with a gradient penalty, n_critic critic steps per generator step",
+        default="gulrajani",
+        recipes={
+            "book": Recipe(
+                "chapter 13.8 as its code runs: the DCGAN nets with BatchNorm in the critic, batch 512, "
+                "Adam(5e-4, beta_1=0.5). BatchNorm couples the samples, so the penalty no longer constrains each "
+                "sample's gradient, which the WGAN-GP paper warns against",
+                nets=Nets("book"), batch_size=512, d_optimizer=Adam(5e-4, 0.5), g_optimizer=Adam(5e-4, 0.5),
+                n_critic=5, penalties={"gp": PenaltyTerm("gradient_penalty", 10.0)},
+            ),
+            "gulrajani": Recipe(
+                "the WGAN-GP paper's advice: layer norm instead of BatchNorm in the critic, "
+                "Adam(1e-4, beta_1=0.5, beta_2=0.9), batch 64",
+                nets=Nets("dcgan", discriminator={"norm": "layer"}), batch_size=64,
+                d_optimizer=Adam(1e-4, 0.5, 0.9), g_optimizer=Adam(1e-4, 0.5, 0.9),
+                n_critic=5, penalties={"gp": PenaltyTerm("gradient_penalty", 10.0)},
+            ),
+            "mlp": dataclasses.replace(
+                _LAB, description="WGAN-GP on 2D points (Gulrajani 2017): n_critic 5, λ 10, Adam(1e-4, 0.5, 0.9)",
+                d_optimizer=Adam(1e-4, 0.5, 0.9, decay="linear"), g_optimizer=Adam(1e-4, 0.5, 0.9, decay="linear"),
+                n_critic=5,
+            ),
+        },
+    ),
+}
+
+
+def get_model(model):
+    """The registry entry of `model` ("dcgan" or "wgan-gp")."""
+    if model not in MODELS:
+        raise ValueError(f"Unknown model {model!r}; choose one of {sorted(MODELS)}.")
+    return MODELS[model]
+
+
+def get_recipe(model, recipe=None):
+    """The recipe named `recipe` of `model` (default: the model's default recipe); a `Recipe` passes through."""
+    if isinstance(recipe, Recipe):
+        return recipe
+    entry = get_model(model)
+    name = recipe or entry.default
+    if name not in entry.recipes:
+        raise ValueError(f"Unknown {model} recipe {name!r}; choose one of {sorted(entry.recipes)}.")
+    return entry.recipes[name]
+
+
+@contextlib.contextmanager
+def _dtype_policy(name):
+    """Layers created inside take the dtype policy `name` (their variables stay float32 under mixed ones)."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def build_nets(spec, image_size=IMAGE_SIZE, synchronized_bn=False, data_scale=1.0):
+    """(generator, discriminator) of a `Nets` spec; see `build_gan` for `data_scale`."""
+    if spec.data == "points":
+        generator_options = {"output_scale": data_scale, **spec.generator}
+        generator = nets.build_mlp_generator(latent_dim=spec.latent_dim, **generator_options)
+        return generator, nets.build_mlp_discriminator(**spec.discriminator)
+    bn = {"synchronized_bn": synchronized_bn}
+    generator = nets.build_generator(spec.architecture, image_size, spec.latent_dim, spec.width, **bn, **spec.generator)
+    discriminator = nets.build_discriminator(spec.architecture, image_size, spec.width, **bn, **spec.discriminator)
+    return generator, discriminator
+
+
+def build_gan(
+    model="dcgan", recipe=None, *, image_size=IMAGE_SIZE, seed=None, total_steps=None, data_scale=1.0,
+    synchronized_bn=False, steps_per_execution=1, **overrides,
+):
+    """The compiled trainer of a recipe, ready for `fit`.
+
+    Args:
+        model: a key of `MODELS`.
+        recipe: a recipe name of that model (default: its default recipe) or a `Recipe`.
+        image_size: side of the images (image architectures).
+        seed: the trainer's seed (z, penalties, augmentation). Weight initialisation follows
+            `keras.utils.set_random_seed`, which the caller sets first.
+        total_steps: the run's length in generator steps; needed by recipes whose learning rates
+            decay or whose penalties fade.
+        data_scale: the largest |value| of the data (images in [−1, 1]: 1; the 2D grid: 4). A point
+            generator (`mlp`) scales its output to it, and the weights of the recipe's penalties, given
+            for data of unit scale, are multiplied by data_scale²: a penalty on ‖∇ₓD‖² is then the same
+            penalty on the gradient with respect to x / data_scale. (A trainer's own default penalty,
+            when the recipe names none, is used as it is.)
+        synchronized_bn: BatchNorm statistics over all replicas of a distribution strategy.
+        steps_per_execution: training steps per call of the compiled function (Keras' compile option).
+        **overrides: changes to the recipe, as `Recipe.override` takes them (learning_rate, width,
+            latent_dim, n_critic, gp_weight, ...); `None` values are ignored.
+
+    Call it inside `strategy.scope()` to train under a distribution strategy: the networks and both
+    optimizers are created (and built) there.
+    """
+    entry = get_model(model)
+    recipe = get_recipe(model, recipe).override(**overrides)
+    if recipe.n_critic != 1 and entry.trainer is DCGAN:
+        raise ValueError(f"The {model} trainer takes one D step per G step; n_critic={recipe.n_critic} needs another model.")
+    with _dtype_policy(recipe.precision):
+        generator, discriminator = build_nets(recipe.nets, image_size, synchronized_bn, data_scale)
+    options = {} if entry.trainer is DCGAN else {"n_critic": recipe.n_critic}
+    gan = entry.trainer(generator, discriminator, seed=seed, ema_decay=recipe.ema, **options)
+    updates = None if total_steps is None else int(total_steps)
+    terms = None
+    if recipe.penalties is not None:
+        terms = {name: term.build(updates, data_scale) for name, term in recipe.penalties.items()}
+    gan.compile(
+        d_optimizer=recipe.d_optimizer.build(None if updates is None else updates * recipe.n_critic),
+        g_optimizer=recipe.g_optimizer.build(updates),
+        d_loss=recipe.d_loss,
+        g_loss=recipe.g_loss,
+        penalties=terms,
+        augment=recipe.augment,
+        steps_per_execution=steps_per_execution,
+    )
+    return gan

@@ -1,0 +1,266 @@
+"""The training run as a library call: `kgan.run.train(RunConfig(...))` is everything `kgan train` does.
+
+    import kgan
+    result = kgan.run.train(kgan.run.RunConfig(model="dcgan", data="faces.zip", epochs=10, out="runs/faces"))
+    result.gan                 # the trained trainer (networks, optimizers, noise stream)
+    result.samples[-1]         # the last sample grid written
+    result.history["d_loss"]   # one value per step
+
+One run: the distribution strategy; the recipe's trainer, networks and both optimizers built in the
+strategy's scope (`kgan.recipes.build_gan`); the data (`kgan.data.load`, or the embedded toy faces);
+with `resume`, the last backup of the run folder and the step it reached; `fit` with the callbacks
+(sample grids from a fixed z, per-step history, a backup every `backup_every` steps, a weights
+checkpoint, and any of yours); then the artefacts: `gan.keras` (trainer with optimizers),
+`generator.keras`, `discriminator.keras`, `history.json` and `loss.png`.
+
+A run resumed after an interruption ends where the uninterrupted run ends, bit for bit on CPU: step
+k's batch and noise depend only on the seed and k, and the backup holds every weight, both
+optimizers and the noise stream.
+"""
+
+import dataclasses
+import json
+import os
+import time
+
+import keras
+
+from kgan import data as kgan_data
+from kgan.callbacks import SampleGrid, StepBackup, StepHistory
+from kgan.datasets import toy_faces
+from kgan.defaults import IMAGE_SIZE
+from kgan.distribute import get_strategy
+from kgan.latent import sample_latent
+from kgan.plots import plot_history
+from kgan.recipes import Recipe, build_gan, get_model, get_recipe
+
+__all__ = ["RunConfig", "RunResult", "load_generator", "sample_images", "train"]
+
+
+@dataclasses.dataclass
+class RunConfig:
+    """One training run: what to train, on what, for how long, and where its files go.
+
+    Attributes:
+        model: a model of `kgan.recipes.MODELS` ("dcgan", "wgan-gp").
+        recipe: one of the model's recipe names (default: its default recipe), or a `kgan.recipes.Recipe`.
+        data: images to train on (anything `kgan.data.load` reads: a folder, glob, zip, or
+            "tfds:NAME[:SPLIT]"); `None` trains on `toy_images` embedded toy faces.
+        image_size: side of the training images.
+        epochs, steps_per_epoch: the run's length in generator steps is their product;
+            `steps_per_epoch=None` is one pass over the data.
+        seed: seed of the weights, the noise stream and the data order.
+        strategy: a `kgan.distribute.get_strategy` spec ("auto", "mirrored", "multiworker", "cpu:N", ...);
+            `sync_bn` makes BatchNorm use statistics over all replicas.
+        out: the run folder (default `runs/<model>-<recipe>`).
+        resume: go on from the last backup in `out` (a fresh start when there is none).
+        backup_every: steps between backups (also one at every epoch's end).
+        sample_every: steps between extra sample grids (default: one grid per epoch only).
+        batch_size, learning_rate, n_critic, gp_weight, latent_dim, width: change the recipe's values
+            (`None`: the recipe's own; see `Recipe.override`).
+        verbose: Keras' progress display for `fit` ("auto", 0, 1, 2); 0 also silences kgan's own lines.
+    """
+
+    model: str = "dcgan"
+    recipe: str | Recipe | None = None
+    data: str | None = None
+    toy_images: int = 4096
+    image_size: int = IMAGE_SIZE
+    epochs: int = 5
+    steps_per_epoch: int | None = None
+    seed: int = 0
+    strategy: str = "auto"
+    sync_bn: bool = False
+    out: str | None = None
+    resume: bool = False
+    backup_every: int = 100
+    sample_every: int | None = None
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    n_critic: int | None = None
+    gp_weight: float | None = None
+    latent_dim: int | None = None
+    width: int | None = None
+    verbose: str | int = "auto"
+
+    def recipe_name(self):
+        """The recipe's name, or "custom" for a `Recipe` object."""
+        if isinstance(self.recipe, Recipe):
+            return "custom"
+        return self.recipe or get_model(self.model).default
+
+    def resolved_recipe(self):
+        """The recipe this run trains with: the named one, with this config's changes."""
+        return get_recipe(self.model, self.recipe).override(
+            batch_size=self.batch_size, learning_rate=self.learning_rate, n_critic=self.n_critic,
+            gp_weight=self.gp_weight, latent_dim=self.latent_dim, width=self.width,
+        )
+
+    def to_dict(self):
+        config = dataclasses.asdict(self)
+        if isinstance(self.recipe, Recipe):
+            config["recipe"] = "custom"
+        return config
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What a run produced.
+
+    Attributes:
+        gan: the trained trainer.
+        out: the run folder.
+        total_steps: generator steps taken in all, including those before a resume.
+        resumed_from: the step the run resumed at (0 for a fresh start).
+        history: per-step logged values of the steps this call ran (`StepHistory`).
+        epochs: per-epoch means of the steps this call ran.
+        samples: the sample grids written, in order.
+        seconds, images_per_second: wall time of the training, and real images consumed per second.
+    """
+
+    gan: keras.Model
+    out: str
+    total_steps: int
+    resumed_from: int
+    history: dict
+    epochs: dict
+    samples: list
+    seconds: float
+    images_per_second: float | None
+
+
+def _load_data(config, batch_size, n_critic):
+    """`kgan.data.Batches` for the run: an endless stream of (n_critic stacked) batches."""
+    options = dict(image_size=config.image_size, seed=config.seed, repeat=True, critic_batches=n_critic)
+    if config.data is None:
+        images, _ = toy_faces(config.toy_images, image_size=config.image_size, seed=config.seed)
+        return kgan_data.load(images, batch_size, description=f"embedded toy faces ({config.toy_images})", **options)
+    return kgan_data.load(config.data, batch_size, **options)
+
+
+def train(config, callbacks=()):
+    """Run `config` (a `RunConfig`); `callbacks` are added to kgan's own. Returns a `RunResult`.
+
+    Raises:
+        kgan.data.DataSourceError: the data is missing, unreadable, or too small for one step.
+        ValueError: an unknown model, recipe or option.
+    """
+    say = print if config.verbose != 0 else (lambda *args, **kwargs: None)
+    strategy = get_strategy(config.strategy)  # first: cpu:N must precede other TensorFlow work
+    recipe = config.resolved_recipe()
+    if recipe.nets.data != "images":
+        raise ValueError(
+            f"Recipe {config.recipe_name()!r} trains on 2D points; build it with kgan.recipes.build_gan and train it "
+            "on kgan.datasets.mixture_dataset (see benchmarks/mode_collapse.py)."
+        )
+    out = config.out or os.path.join("runs", f"{config.model}-{config.recipe_name()}")
+    os.makedirs(out, exist_ok=True)
+    keras.utils.set_random_seed(config.seed)
+
+    batches = _load_data(config, recipe.batch_size, recipe.n_critic)
+    steps_per_epoch = config.steps_per_epoch or batches.num_images // recipe.batch_size // recipe.n_critic
+    if steps_per_epoch < 1:
+        raise kgan_data.DataSourceError(
+            f"{batches.description}: {batches.num_images} images make no full step of "
+            f"{recipe.batch_size} × {recipe.n_critic}."
+        )
+    total_steps = config.epochs * steps_per_epoch
+    with strategy.scope():  # networks and both optimizers are created (and built) in the scope
+        gan = build_gan(
+            config.model, recipe, image_size=config.image_size, seed=config.seed, total_steps=total_steps,
+            synchronized_bn=config.sync_bn,
+        )
+
+    backup_dir = os.path.join(out, "backup")
+    done = StepBackup.restore(gan, backup_dir) if config.resume else 0
+    resumed_from = done
+    replicas = strategy.num_replicas_in_sync
+    say(
+        f"kgan: training {config.model} ({config.recipe_name()} recipe, G {gan.generator.count_params():,} / "
+        f"D {gan.discriminator.count_params():,} parameters, batch {recipe.batch_size}, "
+        f"{replicas} replica{'s' if replicas > 1 else ''}) on {batches.description} → {out}"
+        + (f"; resuming at step {done}" if done else "")
+    )
+
+    samples = SampleGrid(os.path.join(out, "samples"), every_n_steps=config.sample_every, seed=config.seed)
+    steps = StepHistory()
+    callbacks = [
+        samples,
+        steps,
+        StepBackup(backup_dir, every_n_steps=config.backup_every),
+        keras.callbacks.ModelCheckpoint(os.path.join(out, "checkpoints", "last.weights.h5"), save_weights_only=True),
+        *callbacks,
+    ]
+    start = time.perf_counter()
+    epochs_logged = {}
+    while done < total_steps:
+        epoch, into_epoch = divmod(done, steps_per_epoch)
+        # a resumed run first finishes its interrupted epoch, then goes on epoch by epoch
+        history = gan.fit(
+            batches.dataset.skip(done), initial_epoch=epoch, epochs=epoch + 1 if into_epoch else config.epochs,
+            steps_per_epoch=steps_per_epoch - into_epoch, callbacks=callbacks, verbose=config.verbose,
+        )
+        for name, values in history.history.items():
+            epochs_logged.setdefault(name, []).extend(values)
+        done = gan.generator_steps
+    seconds = time.perf_counter() - start
+
+    gan.save(os.path.join(out, "gan.keras"))
+    gan.generator.save(os.path.join(out, "generator.keras"))
+    gan.discriminator.save(os.path.join(out, "discriminator.keras"))
+    steps_run = len(steps.history.get("d_loss", []))
+    rate = steps_run * recipe.batch_size * recipe.n_critic / seconds if steps_run else None
+    record = {
+        "config": config.to_dict(),
+        "recipe": dataclasses.asdict(recipe),
+        "epochs": epochs_logged,
+        "steps": steps.history,
+        "total_steps": done,
+        "seconds": seconds,
+        "images_per_second": rate,
+    }
+    with open(os.path.join(out, "history.json"), "w") as file:
+        json.dump(record, file)
+    title = f"{config.model} ({config.recipe_name()}) on {batches.description}"
+    if steps_run:
+        plot_history(steps.history, os.path.join(out, "loss.png"), title=title)
+        last = {name: values[-1] for name, values in epochs_logged.items()}
+        say(
+            f"kgan: {steps_run} steps in {seconds:.1f} s ({rate:.1f} real images/s); final "
+            + ", ".join(f"{k}={v:.4f}" for k, v in last.items())
+        )
+    say(f"kgan: {done} generator steps in all; wrote {samples.saved[-1] if samples.saved else 'no new grid'}, "
+        f"loss.png and the models (gan.keras, generator.keras, discriminator.keras) in {out}")
+    return RunResult(
+        gan=gan, out=out, total_steps=done, resumed_from=resumed_from, history=steps.history, epochs=epochs_logged,
+        samples=list(samples.saved), seconds=seconds, images_per_second=rate,
+    )
+
+
+def load_generator(path):
+    """The generator in a run folder, a trainer's `.keras` file or a generator's `.keras` file."""
+    if os.path.isdir(path):
+        for name in ("gan.keras", "generator.keras"):
+            if os.path.exists(os.path.join(path, name)):
+                path = os.path.join(path, name)
+                break
+        else:
+            raise FileNotFoundError(f"{path}: no gan.keras or generator.keras in this folder.")
+    model = keras.models.load_model(path)
+    return getattr(model, "generator", model)
+
+
+def sample_images(path, n, seed):
+    """n uint8 images (n, H, W, 3) for `seed` from an exported SavedModel folder, a run folder or a `.keras` file.
+
+    Every kind draws z with `kgan.latent.sample_latent`, so the same seed gives the same images from each.
+    """
+    import tensorflow as tf
+
+    from kgan.images import to_uint8
+
+    if os.path.exists(os.path.join(path, "saved_model.pb")):
+        exported = tf.saved_model.load(path)  # keep a reference: its variables live as long as it does
+        return exported.sample(tf.constant(n), tf.constant(seed, tf.int64)).numpy()
+    generator = load_generator(path)
+    return to_uint8(generator(sample_latent(n, generator.input_shape[-1], seed), training=False))
