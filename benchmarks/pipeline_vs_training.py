@@ -4,7 +4,7 @@
     python benchmarks/pipeline_vs_training.py --quick        # toy faces, tiny nets: a smoke run
 
 Prints the pipeline's scan (read, check, decode and resize every image once), the batches it then
-serves from memory, and the training throughput for each profile/width asked for, on the same batches.
+serves from memory, and the training throughput for each recipe/width asked for, on the same batches.
 """
 
 import argparse
@@ -31,7 +31,7 @@ def pipeline_rates(args):
         make = lambda: kgan.data.make_anime_dataset(args.data, args.batch_size, seed=0, repeat=True)  # noqa: E731
         count = len(kgan.data.resolve_source(args.data))
     else:
-        make = lambda: kgan.data.make_toy_dataset(args.batch_size, num_images=args.toy_images, seed=0, repeat=True)  # noqa: E731
+        make = lambda: kgan.datasets.make_toy_dataset(args.batch_size, num_images=args.toy_images, seed=0, repeat=True)  # noqa: E731
         count = args.toy_images
     start = time.perf_counter()
     iterator = iter(make())
@@ -41,10 +41,9 @@ def pipeline_rates(args):
     return first_pass, cached, iterator
 
 
-def training_rate(iterator, profile, width, args):
+def training_rate(iterator, recipe, width, args):
     keras.utils.set_random_seed(0)
-    gan = kgan.DCGAN(kgan.nets.build_generator(profile, width=width), kgan.nets.build_discriminator(profile, width=width), seed=0)
-    gan.compile()
+    gan = kgan.recipes.build_gan("dcgan", recipe, width=width, seed=0)
     step = tf.function(gan.train_step)  # what fit runs per step, without fit's bookkeeping
     step(next(iterator))  # trace
     start = time.perf_counter()
@@ -62,7 +61,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--pipeline-batches", type=int, default=200)
     parser.add_argument("--train-steps", type=int, default=20)
-    parser.add_argument("--configs", default="dcgan:64,dcgan:32,book:64", help="profile:width,...")
+    parser.add_argument("--configs", default="dcgan:64,dcgan:32,book:64", help="DCGAN recipe:width,...")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:
@@ -73,9 +72,9 @@ def main():
     print(f"{'pipeline, scan (check + decode all)':<34}{first_pass:>12,.0f}")
     print(f"{'pipeline, batches from memory':<34}{cached:>12,.0f}")
     for config in args.configs.split(","):
-        profile, width = config.split(":")
-        rate = training_rate(iterator, profile, int(width), args)
-        print(f"{f'train step, {profile} width {width}':<34}{rate:>12,.1f}   ({cached / rate:,.0f}× headroom)")
+        recipe, width = config.split(":")
+        rate = training_rate(iterator, recipe, int(width), args)
+        print(f"{f'train step, {recipe} width {width}':<34}{rate:>12,.1f}   ({cached / rate:,.0f}× headroom)")
 
 
 if __name__ == "__main__":

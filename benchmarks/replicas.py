@@ -23,8 +23,8 @@ import keras, tensorflow as tf
 width, batch, steps, size = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 keras.utils.set_random_seed(0)
 with strategy.scope():
-    gan = kgan.profiles.build_gan("dcgan", image_size=size, width=width, seed=0)
-data = kgan.data.make_toy_dataset(batch, num_images=max(4 * batch, 256), image_size=size, repeat=True)
+    gan = kgan.recipes.build_gan("dcgan", image_size=size, width=width, seed=0)
+data = kgan.datasets.make_toy_dataset(batch, num_images=max(4 * batch, 256), image_size=size, repeat=True)
 gan.fit(data, epochs=1, steps_per_epoch=3, verbose=0)  # trace and warm up
 start = time.perf_counter()
 gan.fit(data, epochs=1, steps_per_epoch=steps, verbose=0)

@@ -29,7 +29,7 @@ from kgan.plots import plot_history
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
 parser.add_argument("--data", help="faces.zip, a folder or a glob of images (default: embedded toy faces)")
-parser.add_argument("--profile", choices=kgan.nets.PROFILES, default="dcgan")
+parser.add_argument("--architecture", choices=kgan.nets.ARCHITECTURES, default="dcgan")
 parser.add_argument("--epochs", type=int, default=3)
 parser.add_argument("--out", default=os.path.join("runs", "ch13_3_dcgan"))
 parser.add_argument("--quick", action="store_true", help="tiny networks, a few steps: checks the chapter runs")
@@ -49,7 +49,7 @@ image_size, width, batch_size = (16, 8, 16) if args.quick else (64, 64, 64)
 if args.data:
     dataset = kgan.data.make_anime_dataset(args.data, batch_size, image_size=image_size, seed=0)
 else:
-    dataset = kgan.data.make_toy_dataset(batch_size, num_images=64 if args.quick else 4096, image_size=image_size)
+    dataset = kgan.datasets.make_toy_dataset(batch_size, num_images=64 if args.quick else 4096, image_size=image_size)
 print("one batch:", next(iter(dataset)).shape)
 
 """
@@ -60,16 +60,17 @@ doubles the resolution four times (4 → 8 → 16 → 32 → 64), halving the ch
 BatchNorm and ReLU between and tanh at the end. The book's discriminator mirrors it with strided
 convolutions, BatchNorm and LeakyReLU(0.2), then averages the map into one logit.
 
-The `"book"` profile is the book's code (3,578,624 and 6,565,633 parameters). Run faithfully on
-real faces it collapses after about 2,000 steps: D wins (its loss falls to 0.05) and G's samples
-turn to checkerboards. The `"dcgan"` profile applies what the DCGAN paper does and the book does
-not — N(0, 0.02) initial weights, no ReLU on z, no BatchNorm on D's first layer, and the paper's
-all-convolutional D — and that one trains.
+The `"book"` architecture is the book's code (3,578,624 and 6,565,633 parameters). Trained as the
+book does on real faces it collapses after about 2,000 steps: D wins (its loss falls to 0.05) and G's
+samples turn to checkerboards. The `"dcgan"` architecture applies what the DCGAN paper does and the
+book does not — N(0, 0.02) initial weights, no ReLU on z, no BatchNorm on D's first layer, and the
+paper's all-convolutional D — and that one trains. (Whole recipes — nets, optimizers, batch size,
+tricks — are in `kgan.recipes`; `kgan train dcgan --recipe book` trains the book's.)
 """
 
-generator = kgan.nets.build_generator(args.profile, image_size=image_size, width=width)
-discriminator = kgan.nets.build_discriminator(args.profile, image_size=image_size, width=width)
-print(f"{args.profile}: generator {generator.count_params():,} parameters, discriminator {discriminator.count_params():,}")
+generator = kgan.nets.build_generator(args.architecture, image_size=image_size, width=width)
+discriminator = kgan.nets.build_discriminator(args.architecture, image_size=image_size, width=width)
+print(f"{args.architecture}: generator {generator.count_params():,} parameters, discriminator {discriminator.count_params():,}")
 
 """
 ## The losses
@@ -111,9 +112,9 @@ gan.fit(
 
 The loss curves tell whether the game is balanced: in a healthy run D's loss hovers around 0.5–1.4
 and `d_real` stays well below 1. If `d_loss` sinks towards 0 while `g_loss` climbs, D has won and G
-no longer learns — the book profile's collapse.
+no longer learns — the book recipe's collapse.
 """
 
-plot_history(steps.history, os.path.join(args.out, "loss.png"), title=f"DCGAN ({args.profile})")
+plot_history(steps.history, os.path.join(args.out, "loss.png"), title=f"DCGAN ({args.architecture})")
 print("samples:", grids.saved[-1])
 print("loss curves:", os.path.join(args.out, "loss.png"))

@@ -26,16 +26,15 @@ deviation, spectral normalisation and packing — and compare.
 """
 
 import argparse
-import functools
 import os
 
 import keras
-import numpy as np
 import tensorflow as tf
 
-import kgan
-from kgan.nets import build_mlp_discriminator, build_mlp_generator
-from kgan.toy import generate_samples, grid_of_gaussians, mixture_dataset, mode_coverage, ring_of_gaussians, sample_mixture
+from kgan.datasets import grid_of_gaussians, mixture_dataset, ring_of_gaussians, sample_mixture
+from kgan.latent import generate_samples
+from kgan.metrics import mode_coverage
+from kgan.recipes import Adam, build_gan, get_recipe
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[2].removeprefix("Description: "))
 parser.add_argument("--steps", type=int, default=6000, help="generator steps per configuration and mixture")
@@ -45,7 +44,8 @@ args = parser.parse_args()
 os.makedirs(args.out, exist_ok=True)
 tf.get_logger().setLevel("ERROR")  # each configuration traces its own train step; TF warns about retracing
 steps = 40 if args.quick else args.steps
-hidden = (16, 16) if args.quick else (128, 128, 128)
+# --quick shrinks the recipes' MLPs (3 × 128 units) to 2 × 16
+tiny = {"generator": {"hidden": (16, 16)}, "discriminator": {"hidden": (16, 16)}} if args.quick else {}
 num_samples = 2500
 
 import matplotlib  # noqa: E402
@@ -73,39 +73,34 @@ for name, mixture in mixtures.items():
     print(f"real {name}: {mode_coverage(real, mixture.means, mixture.std)}")
 
 """
-## The networks
+## The networks and the recipe
 
-`kgan.nets.build_mlp_generator` maps z ~ N(0, I₂) through ReLU layers to a point, linearly, times
-`output_scale`: we set it to the data's range (1 for the ring, 4 for the grid), the way image GANs
-put pixels in [−1, 1] to match tanh. A freshly built MLP maps z into a blob of std ≈ 0.1; scaled, it
-starts — and moves — on the data's scale, which alone saves the grid many dropped modes.
-`build_mlp_discriminator` maps a point through LeakyReLU layers to a logit, and takes the tricks
+The lab's recipes live in kgan's registry beside the image ones: `kgan.recipes.get_recipe("dcgan",
+"mlp")` is the plain GAN. Its generator (`kgan.nets.build_mlp_generator`) maps z ~ N(0, I₂) through
+ReLU layers to a point, linearly, times `output_scale`: `build_gan(..., data_scale=mixture.scale)`
+sets it to the data's range (1 for the ring, 4 for the grid), the way image GANs put pixels in
+[−1, 1] to match tanh. A freshly built MLP maps z into a blob of std ≈ 0.1; scaled, it starts — and
+moves — on the data's scale, which alone saves the grid many dropped modes. The discriminator
+(`build_mlp_discriminator`) maps a point through LeakyReLU layers to a logit, and takes the tricks
 below as options. `kgan.DCGAN` trains them exactly as it trains the image DCGAN — BCE for D, the
 non-saturating loss for G, one D step per G step — here with Adam(1e-3, β = (0.5, 0.9)) decayed
 linearly to 0, so the last steps settle the samples onto the modes.
 """
 
+print(get_recipe("dcgan", "mlp"))
 
-def train(mixture, seed=0, zero_gp=0.0, **discriminator_options):
-    """A DCGAN on `mixture` with the given D options (and an optional zero-centred GP); returns the generator."""
+
+def trained(recipe, mixture, seed=0, **changes):
+    """The DCGAN recipe `recipe` of the registry, built for `mixture` and trained on it for `steps` steps."""
     keras.utils.set_random_seed(seed)
-    scale = float(np.abs(mixture.means).max())
-    generator = build_mlp_generator(latent_dim=2, hidden=hidden, output_scale=scale)
-    discriminator = build_mlp_discriminator(hidden=hidden, **discriminator_options)
-    gan = kgan.DCGAN(generator, discriminator, seed=seed)
-    schedule = lambda: keras.optimizers.schedules.PolynomialDecay(1e-3, steps, 0.0)  # noqa: E731
-    penalties = None
-    if zero_gp:  # λ per unit of the data's scale: the gradient is taken w.r.t. x, hence scale²
-        penalties = {"zero_gp": (zero_gp * scale**2, functools.partial(kgan.penalties.gradient_penalty, target=0.0))}
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(schedule(), 0.5, 0.9),
-        g_optimizer=keras.optimizers.Adam(schedule(), 0.5, 0.9),
-        penalties=penalties,
+    gan = build_gan(
+        "dcgan", recipe, seed=seed, total_steps=steps, data_scale=mixture.scale,
         steps_per_execution=min(50, steps),  # tiny nets: run 50 steps per call to cut the overhead
+        **tiny, **changes,
     )
-    dataset = mixture_dataset(mixture.means, mixture.std, batch_size=100, seed=seed)
-    gan.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0)
-    return generator
+    batch_size = get_recipe("dcgan", recipe).batch_size
+    gan.fit(mixture_dataset(mixture.means, mixture.std, batch_size, seed=seed), epochs=1, steps_per_epoch=steps, verbose=0)
+    return gan
 
 
 """
@@ -121,19 +116,14 @@ with too few steps drops a whole column. The title of each panel is its `mode_co
 
 grid = mixtures["grid"]
 keras.utils.set_random_seed(0)
-generator = build_mlp_generator(latent_dim=2, hidden=hidden)
-gan = kgan.DCGAN(generator, build_mlp_discriminator(hidden=hidden), seed=0)
-gan.compile(
-    d_optimizer=keras.optimizers.Adam(1e-3, 0.5, 0.9),
-    g_optimizer=keras.optimizers.Adam(1e-3, 0.5, 0.9),
-    steps_per_execution=min(50, steps),
-)
+constant = Adam(1e-3, 0.5, 0.9)  # the recipe's optimizer without its decay
+gan = build_gan("dcgan", "mlp", seed=0, d_optimizer=constant, g_optimizer=constant, steps_per_execution=min(50, steps), **tiny)
 snapshots = []
 every = max(1, steps // 4)
 record = keras.callbacks.LambdaCallback(
-    on_epoch_end=lambda epoch, logs: snapshots.append(((epoch + 1) * every, generate_samples(generator, num_samples, seed=1)))
+    on_epoch_end=lambda epoch, logs: snapshots.append(((epoch + 1) * every, generate_samples(gan.generator, num_samples, seed=1)))
 )
-gan.fit(mixture_dataset(grid.means, grid.std, 100, seed=0), epochs=4, steps_per_epoch=every, callbacks=[record], verbose=0)
+gan.fit(mixture_dataset(grid.means, grid.std, get_recipe("dcgan", "mlp").batch_size, seed=0), epochs=4, steps_per_epoch=every, callbacks=[record], verbose=0)
 
 figure, axes = plt.subplots(1, len(snapshots), figsize=(3 * len(snapshots), 3.3))
 for axis, (step, samples) in zip(axes, snapshots):
@@ -163,7 +153,7 @@ close to itself.
 it appends the average standard deviation of the features over groups of samples — near zero for a
 collapsed group. On 2D points the MLP's features are treated as a 1 × 1 feature map.
 
-**Packing** (PacGAN, Lin et al. 2018, `kgan.nets.PackSamples`) lets D judge m samples jointly:
+**Packing** (PacGAN, Lin et al. 2018, `kgan.layers.PackSamples`) lets D judge m samples jointly:
 (batch, 2) → (batch / m, 2m). m samples all from one mode look nothing like m draws from the data.
 
 ## Constraining the discriminator
@@ -179,28 +169,31 @@ A softer constraint is a **zero-centred gradient penalty** (Thanh-Tung et al. 20
 et al. 2018 is its cousin on real points only): add λ·E‖∇D(x̂)‖² at points between real and fake
 samples to D's loss. kgan already has it: WGAN-GP's `kgan.penalties.gradient_penalty` with
 `target=0`. It keeps D from turning into a wall of sharp cliffs around the modes G already covers, so
-G keeps feeling the pull of the modes it has not reached. We take λ per unit of the data's scale
-(λ·scale² on the raw gradient): 1/160, i.e. 0.1 on the grid.
+G keeps feeling the pull of the modes it has not reached. The recipe gives λ per unit of the data's
+scale (`build_gan` multiplies it by data_scale², a penalty on the gradient with respect to x / scale):
+1/160, i.e. 0.1 on the grid.
 
+Each configuration is a recipe of the registry:
 """
 
 configurations = {
-    "plain GAN": {},
-    "+ minibatch discrimination": {"minibatch": "mbd", "mbd_kernels": 5, "mbd_dim": 3},
-    "+ minibatch stddev": {"minibatch": "mbstd"},
-    "+ spectral norm": {"spectral_norm": True},
-    "PacGAN2 (pack 2)": {"pack": 2},
-    "+ zero-centred GP": {"zero_gp": 1 / 160},
+    "plain GAN": "mlp",
+    "+ minibatch discrimination": "mlp+mbd",
+    "+ minibatch stddev": "mlp+mbstd",
+    "+ spectral norm": "mlp+sn",
+    "PacGAN2 (pack 2)": "pacgan2",
+    "+ zero-centred GP": "mlp+zgp",
 }
+for label, recipe in configurations.items():
+    print(f"{label:28s} {recipe!r}: {get_recipe('dcgan', recipe).description}")
 if args.quick:
     configurations = {label: configurations[label] for label in ("plain GAN", "+ zero-centred GP")}
 
 results = {}
 for mix_name, mixture in mixtures.items():
     figure, axes = plt.subplots(1, len(configurations), figsize=(3.2 * len(configurations), 3.4), squeeze=False)
-    for axis, (label, options) in zip(axes[0], configurations.items()):
-        generator = train(mixture, seed=0, **options)
-        samples = generate_samples(generator, num_samples, seed=1)
+    for axis, (label, recipe) in zip(axes[0], configurations.items()):
+        samples = generate_samples(trained(recipe, mixture).generator, num_samples, seed=1)
         coverage = mode_coverage(samples, mixture.means, mixture.std)
         results[label, mix_name] = coverage
         print(f"{mix_name:4s}  {label:28s} {coverage}", flush=True)
@@ -245,10 +238,12 @@ mean ± std. Measured with 8,000 generator steps per configuration:
 - WGAN-GP, given as many critic updates, has not yet pulled its samples within 3σ of any mode: its
   Lipschitz critic moves G slowly and without precision.
 
-What covers every mode, for every seed, is the zero-centred GP — faded out over the first half of
-training, so that D can sharpen again and pull the last stray samples onto their modes — with an
-exponential moving average of G's weights (once D sits at chance, Adam keeps moving G by about one
-learning rate per step; the average does not drift) and 4× the steps: 8/8 ring modes at 98.6 % and
+What covers every mode, for every seed, is the recipe `mlp-best`: the zero-centred GP — faded out over
+the first half of training (a saveable schedule on the penalty, `kgan.penalties.Penalty`), so that D
+can sharpen again and pull the last stray samples onto their modes — with an exponential moving
+average of G's weights (`ema=0.9995`, updated in the train step: once D sits at chance, Adam keeps
+moving G by about one learning rate per step; the average does not drift; sample from
+`gan.ema_generator()`) and 4× the steps: 8/8 ring modes at 98.6 % and
 25/25 grid modes at 97.2 % high quality, against PacGAN's ≈ 24.8/25 at ≈ 94 %. Trained as long, the
 plain GAN is as good on the ring (98.4 %) but not on the grid: 23.8/25 at 95.3 % (`--configs gan-long`).
 """

@@ -6,7 +6,7 @@ Run it:
 
     python chapters/ch13_8_wgan_gp.py                          # toy faces, a few minutes
     python chapters/ch13_8_wgan_gp.py --data faces.zip         # the book's anime faces
-    python chapters/ch13_8_wgan_gp.py --profile book           # the book's recipe as written
+    python chapters/ch13_8_wgan_gp.py --recipe book            # the book's recipe as written
     python chapters/ch13_8_wgan_gp.py --quick                  # a seconds-long smoke run
 
 ## 13.7 When the JS divergence has nothing to say
@@ -27,12 +27,13 @@ import numpy as np
 
 import kgan
 from kgan.callbacks import SampleGrid, StepHistory
+from kgan.datasets import parallel_lines
+from kgan.metrics import histogram_2d, js_divergence, wasserstein_1d
 from kgan.plots import plot_history
-from kgan.toy import histogram_2d, js_divergence, parallel_lines, wasserstein_1d
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
 parser.add_argument("--data", help="faces.zip, a folder or a glob of images (default: embedded toy faces)")
-parser.add_argument("--profile", choices=sorted(kgan.profiles.PROFILES["wgan-gp"]), default="gulrajani")
+parser.add_argument("--recipe", choices=kgan.recipes.get_model("wgan-gp").recipe_names("images"), default="gulrajani")
 parser.add_argument("--epochs", type=int, default=3)
 parser.add_argument("--out", default=os.path.join("runs", "ch13_8_wgan_gp"))
 parser.add_argument("--quick", action="store_true", help="tiny networks, a few steps: checks the chapter runs")
@@ -102,22 +103,23 @@ fresh z: every dataset element carries 5 real batches (`critic_batches=5`), so o
 generator step. It logs `d_loss`, `g_loss`, `gp` and `w_dist`, the critic's estimate of the
 Wasserstein distance — unlike the DCGAN losses, a number that should fall as the samples improve.
 
-Two recipes (`kgan.profiles`): `"book"` runs the book's code as written — the DCGAN networks with
+Two recipes (`kgan.recipes`): `"book"` runs the book's code as written — the DCGAN networks with
 BatchNorm in the critic, batch 512, Adam(5e-4, beta_1=0.5). BatchNorm makes each sample's score
 depend on the rest of the batch, so ∇ₓD(x̂) is no longer a per-sample gradient and the penalty does
 not constrain what it claims to; the paper says to drop it. `"gulrajani"` follows the paper: layer
 norm in the critic, Adam(1e-4, beta_1=0.5, beta_2=0.9).
 """
 
-recipe = kgan.profiles.get_profile("wgan-gp", args.profile)
+recipe = kgan.recipes.get_recipe("wgan-gp", args.recipe)
+print(recipe)
 image_size, width = (16, 4) if args.quick else (64, 64)
 batch_size = 8 if args.quick else recipe.batch_size
-gan = kgan.profiles.build_gan("wgan-gp", args.profile, image_size=image_size, width=width, seed=0)
+gan = kgan.recipes.build_gan("wgan-gp", recipe, image_size=image_size, width=width, seed=0)
 if args.data:
     dataset = kgan.data.make_anime_dataset(args.data, batch_size, image_size=image_size, seed=0, critic_batches=gan.n_critic)
 else:
     num_images = 80 if args.quick else 8192
-    dataset = kgan.data.make_toy_dataset(batch_size, num_images=num_images, image_size=image_size, critic_batches=gan.n_critic)
+    dataset = kgan.datasets.make_toy_dataset(batch_size, num_images=num_images, image_size=image_size, critic_batches=gan.n_critic)
 
 steps = StepHistory()
 grids = SampleGrid(os.path.join(args.out, "samples"), rows=4 if args.quick else 10, cols=4 if args.quick else 10)
@@ -133,10 +135,10 @@ gan.fit(
 ## Reading the curves
 
 `w_dist` should rise quickly while the critic learns, then fall as the generator catches up; `gp`
-should stay small (the critic stays near 1-Lipschitz). A critic with BatchNorm (the book profile)
+should stay small (the critic stays near 1-Lipschitz). A critic with BatchNorm (the book recipe)
 shows a noisier, less meaningful `w_dist`.
 """
 
-plot_history(steps.history, os.path.join(args.out, "loss.png"), title=f"WGAN-GP ({args.profile})")
+plot_history(steps.history, os.path.join(args.out, "loss.png"), title=f"WGAN-GP ({args.recipe})")
 print("samples:", grids.saved[-1])
 print("loss curves:", os.path.join(args.out, "loss.png"))

@@ -13,7 +13,7 @@ Run it:
 TensorFlow's distribution engine copies the model onto every device (a *replica*), splits each global
 batch between them, and sums the gradients before every update. For that to work with a GAN:
 
-1. build the networks **and both optimizers** inside `strategy.scope()` — `kgan.profiles.build_gan`
+1. build the networks **and both optimizers** inside `strategy.scope()` — `kgan.recipes.build_gan`
    (or `compile`) builds the optimizers, so their state is mirrored and checkpoints restore it;
 2. give each replica **different noise** — kgan folds the replica id into the latent seed (Keras'
    own SeedGenerator would hand every replica the same z);
@@ -67,7 +67,7 @@ import tensorflow as tf  # noqa: E402
 keras.utils.set_random_seed(0)
 size, width, batch, steps = (16, 4, 8, 2) if args.quick else (32, 32, 64, 200)
 with strategy.scope():
-    gan = kgan.profiles.build_gan("dcgan", image_size=size, width=width, seed=0)
+    gan = kgan.recipes.build_gan("dcgan", image_size=size, width=width, seed=0)
 
 """
 Every replica draws its own z from the same trainer seed:
@@ -77,7 +77,7 @@ z = strategy.experimental_local_results(tf.function(lambda: strategy.run(gan.sam
 for replica, values in enumerate(z):
     print(f"replica {replica}: z[0, :3] = {values.numpy()[0, :3]}")
 
-dataset = kgan.data.make_toy_dataset(batch, num_images=256 if args.quick else 4096, image_size=size, repeat=True)
+dataset = kgan.datasets.make_toy_dataset(batch, num_images=256 if args.quick else 4096, image_size=size, repeat=True)
 grids = kgan.callbacks.SampleGrid(os.path.join(args.out, "samples"), rows=4, cols=4)
 history = gan.fit(dataset, epochs=1, steps_per_epoch=steps, callbacks=[grids], verbose=0 if args.quick else "auto")
 print("final losses:", {k: round(float(v[-1]), 4) for k, v in history.history.items()})

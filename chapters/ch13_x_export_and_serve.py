@@ -49,8 +49,8 @@ if args.run:
     gan = keras.models.load_model(os.path.join(args.run, "gan.keras"))
 else:
     size, width, steps = (16, 4, 2) if args.quick else (32, 32, 400)
-    gan = kgan.profiles.build_gan("dcgan", image_size=size, width=width, seed=0)
-    data = kgan.data.make_toy_dataset(32, num_images=256 if args.quick else 4096, image_size=size, repeat=True)
+    gan = kgan.recipes.build_gan("dcgan", image_size=size, width=width, seed=0)
+    data = kgan.datasets.make_toy_dataset(32, num_images=256 if args.quick else 4096, image_size=size, repeat=True)
     gan.fit(data, epochs=1, steps_per_epoch=steps, verbose=0 if args.quick else "auto")
 gan.save(os.path.join(args.out, "gan.keras"))
 restored = keras.models.load_model(os.path.join(args.out, "gan.keras"))
