@@ -1,7 +1,6 @@
-"""Shared fixtures: tiny networks and tiny image folders, so every test runs in seconds on a CPU."""
+"""Shared fixtures: a factory of tiny trainers and tiny image folders, so every test runs in seconds on a CPU."""
 
 import os
-import pathlib
 import zipfile
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -9,17 +8,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-SHARED_FACES = ROOT.parent / "shared" / "data" / "anime-faces-64.zip"
-
-
-def write_png(path, image):
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(tf.io.encode_png(np.asarray(image, np.uint8)).numpy())
-    return path
+from tests.helpers import IMAGE_SIZE, LATENT_DIM, WIDTH, write_png  # noqa: E402
+from tests.messy_files import FIXTURES, OTHER_FILES  # noqa: E402
 
 
 @pytest.fixture
@@ -50,13 +41,55 @@ def image_zip(image_folder, tmp_path):
 
 
 @pytest.fixture
-def tiny_nets():
-    """A dcgan-profile generator/discriminator pair for 16×16 images, latent size 8, width 4."""
+def make_gan():
+    """A factory of tiny trainers: 16×16 images, z of 8, width 4, built under `seed`.
+
+        gan = make_gan()                                    # a compiled kgan.DCGAN
+        gan = make_gan("wgan-gp", n_critic=2)               # a compiled kgan.WGANGP (layer-norm critic)
+        gan = make_gan(compile=False, ema_decay=0.9)        # trainer options pass through
+        gan = make_gan(generator={"spectral_norm": True})   # network builder options
+
+    Keyword arguments other than those go to the trainer's constructor (`ema_decay`, `gp_weight`, ...);
+    `compile_options` to `compile`.
+    """
     import keras
 
     import kgan
 
-    keras.utils.set_random_seed(0)
-    generator = kgan.nets.build_generator("dcgan", image_size=16, latent_dim=8, width=4)
-    discriminator = kgan.nets.build_discriminator("dcgan", image_size=16, width=4)
-    return generator, discriminator
+    def make(model="dcgan", seed=0, compile=True, generator=None, discriminator=None, compile_options=None, **options):
+        keras.utils.set_random_seed(seed)
+        g = kgan.nets.build_generator("dcgan", IMAGE_SIZE, LATENT_DIM, WIDTH, **(generator or {}))
+        if model == "wgan-gp":
+            d = kgan.nets.build_discriminator("dcgan", IMAGE_SIZE, WIDTH, **{"norm": "layer", **(discriminator or {})})
+            gan = kgan.WGANGP(g, d, seed=seed, **options)
+        elif model == "dcgan":
+            d = kgan.nets.build_discriminator("dcgan", IMAGE_SIZE, WIDTH, **(discriminator or {}))
+            gan = kgan.DCGAN(g, d, seed=seed, **options)
+        else:
+            d = kgan.nets.build_discriminator("dcgan", IMAGE_SIZE, WIDTH, **(discriminator or {}))
+            gan = kgan.GAN(g, d, seed=seed, **options)
+        if compile:
+            gan.compile(**(compile_options or {}))
+        return gan
+
+    return make
+
+
+@pytest.fixture
+def messy_folder(tmp_path):
+    root = tmp_path / "messy"
+    for name, (data, _) in {**FIXTURES, **{k: (v, None) for k, v in OTHER_FILES.items()}}.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    return root
+
+
+@pytest.fixture
+def messy_zip(messy_folder, tmp_path):
+    archive = tmp_path / "messy.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted(messy_folder.rglob("*")):
+            if path.is_file():
+                zf.write(path, "messy/" + path.relative_to(messy_folder).as_posix())
+        zf.writestr("__MACOSX/messy/._rgb.png", b"resource fork")
+    return archive

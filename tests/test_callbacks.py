@@ -1,37 +1,23 @@
+"""kgan.callbacks: sample grids from a fixed z, the per-step history, and step backups."""
+
+import json
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from keras import ops
 
-import kgan
-from kgan.callbacks import SampleGrid, StepHistory
+from kgan.callbacks import SampleGrid, StepBackup, StepHistory
 from kgan.images import image_grid, to_uint8
+from kgan.latent import sample_latent
+from tests.helpers import LATENT_DIM, toy_batches
 
 
-def tiny_gan():
-    keras.utils.set_random_seed(0)
-    gan = kgan.DCGAN(
-        kgan.nets.build_generator("dcgan", 16, 8, 4), kgan.nets.build_discriminator("dcgan", 16, 4), seed=0
-    )
-    gan.compile()
-    return gan
-
-
-def test_to_uint8_and_image_grid_tile_row_by_row():
-    np.testing.assert_array_equal(to_uint8(np.array([-1.0, 0.0, 1.0, 2.0])), [0, 128, 255, 255])
-    images = np.arange(6, dtype=np.uint8).reshape(6, 1, 1, 1) * np.ones((6, 2, 3, 1), np.uint8)
-    grid = image_grid(images, rows=2, cols=3)
-    assert grid.shape == (4, 9, 1)
-    assert grid[0, 0, 0] == 0 and grid[0, 3, 0] == 1 and grid[2, 0, 0] == 3 and grid[3, 8, 0] == 5
-    with pytest.raises(ValueError, match="at least 3×3"):
-        image_grid(images, 3, 3)
-
-
-def test_sample_grid_saves_pngs_from_a_fixed_z(tmp_path):
-    gan = tiny_gan()
+def test_sample_grid_saves_pngs_from_a_fixed_z(make_gan, tmp_path):
+    gan = make_gan()
     grids = SampleGrid(tmp_path, rows=2, cols=3, every_n_epochs=1, every_n_steps=2, seed=1)
-    data = kgan.data.make_toy_dataset(8, num_images=32, image_size=16, seed=0)
-    gan.fit(data, epochs=2, callbacks=[grids], verbose=0)  # 4 steps per epoch
+    gan.fit(toy_batches(), epochs=2, callbacks=[grids], verbose=0)  # 4 steps per epoch
     names = [p.split("/")[-1] for p in grids.saved]
     assert names == [
         "samples_step_000002.png", "samples_step_000004.png", "samples_epoch_0001.png",
@@ -39,7 +25,8 @@ def test_sample_grid_saves_pngs_from_a_fixed_z(tmp_path):
     ]
     last = tf.io.decode_png(tf.io.read_file(grids.saved[-1])).numpy()
     assert last.shape == (2 * 16, 3 * 16, 3) and last.dtype == np.uint8
-    expected = image_grid(to_uint8(gan(grids._z, training=False)), 2, 3)
+    z = sample_latent(6, LATENT_DIM, 1)  # the one latent draw of kgan: `kgan sample --seed 1` draws it too
+    expected = image_grid(to_uint8(gan(z, training=False)), 2, 3)
     np.testing.assert_array_equal(last, expected)  # the grid is G(fixed z) in inference mode
 
 
@@ -53,19 +40,35 @@ def test_step_history_recovers_each_steps_value():
     assert history.history["d_loss"] == pytest.approx([4.0, 2.0, 3.0, 7.0])
 
 
-def test_step_history_matches_epoch_means_in_a_real_fit():
-    gan = tiny_gan()
-    steps = StepHistory()
-    data = kgan.data.make_toy_dataset(8, num_images=32, image_size=16, seed=0)
-    epochs = gan.fit(data, epochs=2, callbacks=[steps], verbose=0).history
-    assert len(steps.history["g_loss"]) == 8
-    for epoch in range(2):
-        assert np.mean(steps.history["g_loss"][4 * epoch : 4 * epoch + 4]) == pytest.approx(epochs["g_loss"][epoch], rel=1e-4)
+def test_step_history_gives_each_steps_own_value_in_a_real_fit(make_gan):
+    """A penalty of weight 0 that logs the step number: Keras reports the running means 0, 0.5, 1, …;
+    the history must hold 0, 1, 2, … — across the epoch boundary, where Keras restarts its means."""
+
+    def step_number(discriminator, real, fake, *, seed, step):
+        return ops.cast(step, "float32")
+
+    gan = make_gan(compile_options={"penalties": {"step": (0.0, step_number)}})
+    history = StepHistory()
+    epochs = gan.fit(toy_batches(), epochs=2, callbacks=[history], verbose=0).history  # 4 steps per epoch
+    assert epochs["step"] == pytest.approx([1.5, 5.5])  # Keras' epoch means
+    assert history.history["step"] == pytest.approx([0, 1, 2, 3, 4, 5, 6, 7], abs=1e-5)
+    assert len(history.history["d_loss"]) == 8
 
 
-def test_plot_history_writes_a_png(tmp_path):
-    from kgan.plots import plot_history
-
-    path = plot_history({"d_loss": [1.0, 0.8, 0.9], "g_loss": [2, 3, 2.5], "d_real": [0.5, 0.6, 0.7]}, tmp_path / "loss.png")
-    image = tf.io.decode_png(tf.io.read_file(str(path))).numpy()
-    assert image.shape[0] > 100 and image.shape[1] > 100
+def test_step_backup_writes_every_n_steps_and_restores_the_step(make_gan, tmp_path):
+    gan = make_gan()
+    backup = StepBackup(tmp_path / "backup", every_n_steps=3)
+    saved_at = []
+    record = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: saved_at.append(json.loads((tmp_path / "backup" / "backup.json").read_text())["step"])
+        if (tmp_path / "backup" / "backup.json").exists() else None
+    )
+    gan.fit(toy_batches(), epochs=1, callbacks=[backup, record], verbose=0)  # 4 steps: backups at 3 and at the epoch end
+    assert saved_at == [3, 3]
+    assert json.loads((tmp_path / "backup" / "backup.json").read_text())["step"] == 4
+    assert not list((tmp_path / "backup").glob("*.tmp*"))
+    fresh = make_gan(seed=7)
+    assert StepBackup.restore(fresh, tmp_path / "backup") == 4
+    for a, b in zip(gan.weights, fresh.weights, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert StepBackup.restore(make_gan(), tmp_path / "nothing-here") == 0

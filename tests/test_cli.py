@@ -1,3 +1,6 @@
+"""kgan.cli: help generated from the recipe registry, and every command run as a user would."""
+
+import dataclasses
 import json
 import subprocess
 import sys
@@ -6,24 +9,44 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import ROOT
-from kgan import cli
+from kgan import cli, recipes
+from tests.helpers import ROOT, subprocess_env
+from tests.messy_files import BAD, FIXTURES, GOOD, OTHER_FILES
 
 
-def test_help_explains_every_option(capsys):
+def help_text(capsys, *argv):
     with pytest.raises(SystemExit):
-        cli.main(["train", "dcgan", "--help"])
-    text = capsys.readouterr().out
-    for option in ["--data", "--epochs", "--steps-per-epoch", "--batch-size", "--profile", "--out", "--seed"]:
-        assert option in text
-    with pytest.raises(SystemExit):
-        cli.main(["train", "wgan-gp", "--help"])
-    text = capsys.readouterr().out
-    assert "--n-critic" in text and "--gp-weight" in text and "gulrajani" in text
+        cli.main([*argv, "--help"])
+    return " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+
+
+def test_train_help_is_generated_from_the_registry(capsys):
+    text = help_text(capsys, "train")
+    for entry in recipes.MODELS.values():
+        assert " ".join(entry.summary.split()) in text
+    dcgan = help_text(capsys, "train", "dcgan")
+    for option in ["--data", "--epochs", "--steps-per-epoch", "--batch-size", "--recipe", "--out", "--seed", "--resume"]:
+        assert option in dcgan
+    assert "'book': chapter 13.3 as written" in dcgan and "(default: dcgan)" in dcgan
+    assert "--n-critic" not in dcgan and "--gp-weight" not in dcgan  # no dcgan recipe has a critic ratio or a gp
+    assert "mlp" not in dcgan  # 2D recipes are not offered for images
+    wgan = help_text(capsys, "train", "wgan-gp")
+    assert "--n-critic" in wgan and "--gp-weight" in wgan and "(default: gulrajani)" in wgan
+    assert "the recipe's: book 512, gulrajani 64" in wgan and "book 0.0005, gulrajani 0.0001" in wgan
+
+
+def test_a_recipe_added_to_the_registry_appears_in_the_help(capsys, monkeypatch):
+    entry = recipes.MODELS["dcgan"]
+    mine = recipes.get_recipe("dcgan").override(batch_size=32, description="my own variant")
+    monkeypatch.setitem(recipes.MODELS, "dcgan", dataclasses.replace(entry, recipes={**entry.recipes, "mine": mine}))
+    text = help_text(capsys, "train", "dcgan")
+    assert "'mine': my own variant" in text and "dcgan 64, mine 32" in text
 
 
 def test_console_script_help_runs():
-    result = subprocess.run([sys.executable, "-m", "kgan.cli", "--help"], capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "kgan.cli", "--help"], capture_output=True, text=True, cwd=ROOT, env=subprocess_env()
+    )
     assert result.returncode == 0 and "train" in result.stdout
 
 
@@ -40,6 +63,8 @@ def test_train_on_the_embedded_toy_faces_writes_a_run(tmp_path, model, extra):
         assert (out / name).is_file(), name
     record = json.loads((out / "history.json").read_text())
     assert len(record["steps"]["d_loss"]) == 6 and np.all(np.isfinite(record["steps"]["g_loss"]))
+    if model == "wgan-gp":  # the options reached the recipe the run trained with
+        assert record["recipe"]["n_critic"] == 2 and record["recipe"]["penalties"]["gp"]["weight"] == 5.0
     grid = tf.io.decode_png(tf.io.read_file(str(out / "samples/samples_epoch_0002.png"))).numpy()
     assert grid.shape == (160, 160, 3)  # the book's 10×10 tiling of 16×16 samples
 
@@ -66,3 +91,14 @@ def test_export_and_sample_commands_agree(tmp_path):
     assert a.shape == (2 * 16, 3 * 16, 3)  # 6 samples in a 2×3 grid
     assert np.abs(a - b).max() <= 1  # the SavedModel and the Keras model draw the same samples for a seed
     assert not np.array_equal(a, c)  # another seed, other samples (an untrained G varies little)
+    # the run's sample grids draw the same z: the last epoch's grid is `kgan sample RUN --n 100 --seed <its seed>`
+    assert cli.main(["sample", str(run), "--n", "100", "--seed", "0", "--out", str(tmp_path / "grid.png")]) == 0
+    np.testing.assert_array_equal(read("grid.png"), read("run/samples/samples_epoch_0001.png"))
+
+
+def test_data_check_command_prints_counts(messy_zip, capsys):
+    assert cli.main(["data", "check", str(messy_zip)]) == 0
+    out = capsys.readouterr().out
+    ignored = len(OTHER_FILES) + 1  # and the __MACOSX entry
+    assert f"{len(GOOD)} readable of {len(FIXTURES)} image files; {len(BAD)} skipped; {ignored} other files ignored" in out
+    assert "skipped 1 × empty file" in out and "size 20×20: 6" in out

@@ -4,7 +4,6 @@ draw different noise; two MultiWorkerMirroredStrategy workers on 127.0.0.1 end w
 Logical CPU devices must be set up before TensorFlow starts, so each case runs in a fresh process."""
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from tests.helpers import ROOT, subprocess_env
 
 EQUIVALENCE = r"""
 import json, sys
@@ -46,7 +45,7 @@ class FixedNoise(Base):
         draws[replica_id()] = index + 1
         return tf.constant(rows(Z[index], batch_size))
 
-def fixed_gp(critic, real, fake, seed=None):
+def fixed_gp(critic, real, fake, *, seed=None, step=None):
     calls = fixed_gp.__dict__.setdefault("calls", {})
     index = calls.get(replica_id(), 0)
     calls[replica_id()] = index + 1
@@ -86,7 +85,8 @@ print(json.dumps({"replicas": strategy.num_replicas_in_sync, "single": single, "
 
 def run_script(script, *argv, env=None, timeout=300):
     return subprocess.run(
-        [sys.executable, "-c", script, *argv], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env
+        [sys.executable, "-c", script, *argv], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+        env=env or subprocess_env(),
     )
 
 
@@ -113,7 +113,7 @@ def test_multi_worker_mirrored_two_local_workers_end_identical(tmp_path):
     cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
     workers = []
     for index in range(2):
-        env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
+        env = dict(subprocess_env(), TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
         command = [
             sys.executable, "-m", "kgan.cli", "train", "dcgan", "--strategy", "multiworker", "--epochs", "1",
             "--steps-per-epoch", "3", "--batch-size", "8", "--image-size", "16", "--width", "4", "--latent-dim", "8",

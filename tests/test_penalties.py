@@ -1,9 +1,11 @@
+"""kgan.penalties: the gradient penalty against hand-computed values and finite differences; `Penalty` options and schedules."""
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from kgan.penalties import gradient_penalty
+from kgan.penalties import Penalty, get, gradient_penalty
 
 SHAPE = (2, 2, 3)  # a tiny "image"
 DIM = int(np.prod(SHAPE))
@@ -125,3 +127,48 @@ def test_dynamic_batch_size_inside_a_graph_and_seed_determinism():
     _, again = penalty(batch(8, 0), batch(8, 1), SEED)
     _, other = penalty(batch(8, 0), batch(8, 1), tf.constant([9, 9], tf.int64))
     assert float(first) == float(again) and float(first) != float(other)
+
+
+# ---------------------------------------------------------------------------------------------- Penalty
+
+
+def test_penalty_passes_its_options_and_is_float32():
+    critic = linear_critic(direction(2.0))
+    assert float(Penalty("gradient_penalty", target=2.0)(critic, batch(3, 0), batch(3, 1), seed=SEED, step=0)) == pytest.approx(0.0, abs=1e-6)
+    assert float(Penalty(gradient_penalty)(critic, batch(3, 0), batch(3, 1), seed=SEED, step=0)) == pytest.approx(1.0, abs=1e-5)
+    critic64 = linear_critic(direction(2.0), dtype="float64")
+    assert Penalty("gradient_penalty")(critic64, batch(3, 0, "float64"), batch(3, 1, "float64"), seed=SEED).dtype == tf.float32
+
+
+def test_schedule_multiplies_the_penalty_and_skips_it_once_zero():
+    calls = []
+
+    def counted(discriminator, real, fake, *, seed, step):
+        calls.append(int(step))
+        return tf.constant(2.0)
+
+    faded = Penalty(counted, schedule=keras.optimizers.schedules.PolynomialDecay(1.0, 4, 0.0))
+    values = [float(faded(None, batch(2, 0), batch(2, 1), seed=SEED, step=tf.constant(step, tf.int64))) for step in range(7)]
+    assert values == pytest.approx([2.0, 1.5, 1.0, 0.5, 0.0, 0.0, 0.0])  # 2 · (1 − step/4), then 0
+    assert calls == [0, 1, 2, 3]  # not computed once faded out
+    with pytest.raises(ValueError, match="needs the training step"):
+        faded(None, batch(2, 0), batch(2, 1), seed=SEED)
+
+
+def test_penalty_config_round_trip_keeps_function_options_and_schedule():
+    faded = Penalty("gradient_penalty", schedule=keras.optimizers.schedules.PolynomialDecay(1.0, 8, 0.0), target=0.0)
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(faded))
+    assert isinstance(restored, Penalty) and restored.fn is gradient_penalty and restored.options == {"target": 0.0}
+    assert restored.schedule.decay_steps == 8 and float(restored.schedule(4)) == pytest.approx(0.5)
+    by_object = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(Penalty(gradient_penalty)))
+    assert by_object.fn is gradient_penalty and by_object.schedule is None
+    critic = linear_critic(direction(1.5))
+    args = (critic, batch(4, 0), batch(4, 1))
+    assert float(restored(*args, seed=SEED, step=tf.constant(2, tf.int64))) == float(faded(*args, seed=SEED, step=tf.constant(2, tf.int64)))
+
+
+def test_penalties_are_chosen_by_name():
+    assert get("gradient_penalty") is gradient_penalty
+    assert get(len) is len
+    with pytest.raises(ValueError, match="Unknown penalty 'r3'"):
+        Penalty("r3")

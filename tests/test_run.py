@@ -1,14 +1,106 @@
-"""A run killed with SIGKILL mid-epoch and resumed with --resume ends where an uninterrupted run ends."""
+"""kgan.run: the training run as a library call — its files, its result, and resume that loses nothing,
+after an exception in-process or a SIGKILL of the whole process."""
 
+import dataclasses
 import json
+import os
 import subprocess
 import sys
 
 import keras
 import numpy as np
+import pytest
 
-import kgan  # noqa: F401  (registers the trainers for load_model)
-from conftest import ROOT
+import kgan
+from kgan.data import DataSourceError
+from kgan.run import RunConfig, load_generator, sample_images, train
+from tests.helpers import ROOT, subprocess_env
+
+TINY = RunConfig(
+    epochs=3, steps_per_epoch=4, batch_size=8, image_size=16, width=4, latent_dim=8, toy_images=64, seed=1,
+    backup_every=2, verbose=0,
+)
+
+
+class Interrupt(Exception):
+    pass
+
+
+class InterruptAt(keras.callbacks.Callback):
+    """Raise at the end of generator step `step`, as a crash inside training would."""
+
+    def __init__(self, step):
+        super().__init__()
+        self.step = step
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.model.generator_steps == self.step:
+            raise Interrupt(f"interrupted at step {self.step}")
+
+
+def state(gan):
+    return gan.weights + gan.d_optimizer.variables + gan.g_optimizer.variables
+
+
+def test_a_run_interrupted_in_process_and_resumed_ends_bit_identical(tmp_path):
+    straight = train(dataclasses.replace(TINY, out=str(tmp_path / "straight")))
+    assert straight.total_steps == 12 and straight.resumed_from == 0
+
+    interrupted = dataclasses.replace(TINY, out=str(tmp_path / "interrupted"))
+    with pytest.raises(Interrupt):
+        train(interrupted, callbacks=[InterruptAt(7)])  # mid-epoch 2, one step after the backup at step 6
+    resumed = train(dataclasses.replace(interrupted, resume=True))
+
+    assert resumed.resumed_from == 6 and resumed.total_steps == 12
+    assert len(resumed.history["d_loss"]) == 6  # it ran steps 7–12
+    np.testing.assert_allclose(resumed.history["d_loss"], straight.history["d_loss"][6:], rtol=1e-5)
+    for x, y in zip(state(straight.gan), state(resumed.gan), strict=True):
+        np.testing.assert_array_equal(x.numpy(), y.numpy(), err_msg=x.path)
+
+
+def test_a_run_writes_its_folder_and_returns_what_it_did(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = train(dataclasses.replace(TINY, epochs=2, sample_every=3))
+    out = tmp_path / "runs" / "dcgan-dcgan"  # runs/<model>-<recipe>
+    assert result.out == os.path.join("runs", "dcgan-dcgan")
+    for name in ["gan.keras", "generator.keras", "discriminator.keras", "history.json", "loss.png", "backup/backup.weights.h5",
+                 "checkpoints/last.weights.h5"]:
+        assert (out / name).is_file(), name
+    assert [os.path.basename(path) for path in result.samples] == [
+        "samples_step_000003.png", "samples_epoch_0001.png", "samples_step_000006.png", "samples_epoch_0002.png",
+    ]
+    record = json.loads((out / "history.json").read_text())
+    assert record["total_steps"] == result.total_steps == int(result.gan.g_optimizer.iterations) == 8
+    assert record["steps"] == {name: pytest.approx(values) for name, values in result.history.items()}
+    assert record["recipe"]["batch_size"] == 8 and record["recipe"]["nets"]["width"] == 4  # the config's changes
+    assert record["config"]["model"] == "dcgan" and result.images_per_second > 0
+    assert result.gan.discriminator.get_layer("conv1").filters == 4
+
+
+def test_a_run_rejects_a_point_recipe_and_too_little_data(tmp_path):
+    with pytest.raises(ValueError, match="trains on 2D points"):
+        train(dataclasses.replace(TINY, recipe="mlp", out=str(tmp_path / "a")))
+    with pytest.raises(DataSourceError, match="fewer than one batch of 8"):
+        train(dataclasses.replace(TINY, toy_images=5, out=str(tmp_path / "b")))
+    with pytest.raises(DataSourceError, match="nothing.zip: no such file"):
+        train(dataclasses.replace(TINY, data=str(tmp_path / "nothing.zip"), out=str(tmp_path / "c")))
+
+
+def test_generators_of_a_run_load_from_every_file_and_sample_alike(tmp_path):
+    result = train(dataclasses.replace(TINY, epochs=1, out=str(tmp_path / "run")))
+    z = np.random.default_rng(0).normal(size=(2, 8)).astype("float32")
+    expected = result.gan.generator(z, training=False)
+    for path in ("run", "run/gan.keras", "run/generator.keras"):
+        np.testing.assert_allclose(load_generator(str(tmp_path / path))(z, training=False), expected, atol=1e-6)
+        np.testing.assert_array_equal(sample_images(str(tmp_path / path), 5, 3), sample_images(str(tmp_path / "run"), 5, 3))
+    kgan.export.export_generator(result.gan, tmp_path / "saved")
+    assert np.abs(sample_images(str(tmp_path / "saved"), 5, 3).astype(int) - sample_images(str(tmp_path / "run"), 5, 3)).max() <= 1
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="no gan.keras or generator.keras"):
+        load_generator(str(tmp_path / "empty"))
+
+
+# ---------------------------------------------------------------------------------------------- a killed process
 
 ARGS = [
     "train", "dcgan", "--epochs", "3", "--steps-per-epoch", "4", "--batch-size", "8", "--image-size", "16",
@@ -32,7 +124,7 @@ sys.exit(kgan.cli.main(sys.argv[1:]))
 
 def run(*argv, script=None):
     command = [sys.executable, "-c", script, *argv] if script else [sys.executable, "-m", "kgan.cli", *argv]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, env=subprocess_env())
 
 
 def test_sigkilled_run_resumes_to_the_same_step_and_weights(tmp_path):

@@ -1,21 +1,19 @@
 """Every chapter script runs end to end with --quick (tiny nets, a few steps), and so do the benchmarks."""
 
-import os
 import subprocess
 import sys
 
 import pytest
 
-from conftest import ROOT
+from tests.helpers import ROOT, subprocess_env
 
 CHAPTERS = sorted((ROOT / "chapters").glob("*.py"))
 BENCHMARKS = sorted((ROOT / "benchmarks").glob("*.py"))
 
 
 def run_quick(script, cwd):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     return subprocess.run(
-        [sys.executable, str(script), "--quick"], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, str(script), "--quick"], cwd=cwd, env=subprocess_env(), capture_output=True, text=True, timeout=600
     )
 
 

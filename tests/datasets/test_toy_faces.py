@@ -1,13 +1,15 @@
-"""Tests for the procedural cartoon-face dataset (kgan.data.toy_faces)."""
+"""kgan.datasets.toy_faces: the procedural cartoon faces, their modes, and the batched dataset."""
 
 import itertools
 import math
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from kgan.data.toy_faces import (
+from kgan.datasets.toy_faces import (
     TOY_FACE_ATTRIBUTES,
+    make_toy_dataset,
     mode_index,
     num_modes,
     render_face,
@@ -299,3 +301,15 @@ def test_bad_image_size_raises(image_size):
         toy_faces(4, image_size)
     with pytest.raises(ValueError, match="image_size"):
         render_face([0] * len(NAMES), image_size)
+
+
+def test_make_toy_dataset_is_deterministic_for_a_seed():
+    first = next(iter(make_toy_dataset(8, num_images=32, image_size=16, seed=2)))
+    again = next(iter(make_toy_dataset(8, num_images=32, image_size=16, seed=2)))
+    other = next(iter(make_toy_dataset(8, num_images=32, image_size=16, seed=3)))
+    assert first.shape == (8, 16, 16, 3) and first.dtype == tf.float32
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    # the batch holds toy faces of that seed, scaled to [-1, 1]
+    pool = {image.tobytes() for image in toy_faces(32, 16, seed=2)[0].astype(np.float32) / 127.5 - 1}
+    assert all(image.tobytes() in pool for image in first.numpy())

@@ -1,20 +1,23 @@
+"""The book's and the DCGAN paper's conv nets: parameter counts, shapes, where they differ, options, saving."""
+
 import keras
 import numpy as np
 import pytest
 
 from kgan import nets
+from tests.helpers import toy_batches
 
 
-def test_book_profile_reproduces_the_books_parameter_counts():
+def test_book_architecture_reproduces_the_books_parameter_counts():
     assert nets.build_generator("book").count_params() == 3_578_624
     assert nets.build_discriminator("book").count_params() == 6_565_633
 
 
-@pytest.mark.parametrize("profile", nets.PROFILES)
-def test_shapes_with_a_dynamic_batch(profile):
-    size = 64 if profile == "book" else 32  # the book's discriminator needs at least 54×54
-    generator = nets.build_generator(profile, image_size=size, latent_dim=7, width=2)
-    discriminator = nets.build_discriminator(profile, image_size=size, width=2)
+@pytest.mark.parametrize("architecture", nets.ARCHITECTURES)
+def test_shapes_with_a_dynamic_batch(architecture):
+    size = 64 if architecture == "book" else 32  # the book's discriminator needs at least 54×54
+    generator = nets.build_generator(architecture, image_size=size, latent_dim=7, width=2)
+    discriminator = nets.build_discriminator(architecture, image_size=size, width=2)
     assert generator.input_shape == (None, 7) and discriminator.output_shape == (None, 1)
     for batch in (1, 3):  # the book's static-batch reshape would break on one of these
         images = generator(np.random.normal(size=(batch, 7)).astype("float32"))
@@ -24,7 +27,7 @@ def test_shapes_with_a_dynamic_batch(profile):
         assert discriminator(images).shape == (batch, 1)
 
 
-def test_profiles_differ_where_the_paper_differs_from_the_book():
+def test_architectures_differ_where_the_paper_differs_from_the_book():
     book_g, paper_g = nets.build_generator("book", width=2), nets.build_generator("dcgan", width=2)
     assert "z_relu" in [layer.name for layer in book_g.layers]
     assert "z_relu" not in [layer.name for layer in paper_g.layers]
@@ -33,7 +36,7 @@ def test_profiles_differ_where_the_paper_differs_from_the_book():
     assert not isinstance(paper_d.layers[first_conv_index + 1], keras.layers.BatchNormalization)
     book_d = nets.build_discriminator("book", width=2)
     assert isinstance(book_d.get_layer("conv1_bn"), keras.layers.BatchNormalization)
-    # N(0, 0.02) initial kernels in the paper profile
+    # N(0, 0.02) initial kernels in the paper's architecture
     kernel = nets.build_generator("dcgan", width=16).get_layer("up1").kernel.numpy()
     assert abs(kernel.std() - 0.02) < 0.002 and abs(kernel.mean()) < 0.002
 
@@ -49,10 +52,10 @@ def test_bad_image_size_is_a_clear_error(bad):
         nets.build_generator("dcgan", image_size=bad)
 
 
-def test_book_discriminator_rejects_small_images_and_unknown_profiles():
+def test_book_discriminator_rejects_small_images_and_unknown_architectures():
     with pytest.raises(ValueError, match="at least 54"):
         nets.build_discriminator("book", image_size=32)
-    with pytest.raises(ValueError, match="Unknown profile"):
+    with pytest.raises(ValueError, match="Unknown architecture 'stylegan'"):
         nets.build_generator("stylegan")
 
 
@@ -68,16 +71,16 @@ def layer_types(model):
     return [type(layer).__name__ for layer in model.layers]
 
 
-@pytest.mark.parametrize("profile", nets.PROFILES)
-def test_discriminator_options_insert_the_layers(profile):
-    size, attention = (64, 14) if profile == "book" else (16, 8)
-    d = nets.build_discriminator(profile, size, 2, norm=None, spectral_norm=True, minibatch="mbstd", attention_at=attention)
+@pytest.mark.parametrize("architecture", nets.ARCHITECTURES)
+def test_discriminator_options_insert_the_layers(architecture):
+    size, attention = (64, 14) if architecture == "book" else (16, 8)
+    d = nets.build_discriminator(architecture, size, 2, norm=None, spectral_norm=True, minibatch="mbstd", attention_at=attention)
     types = layer_types(d)
-    conv_count = 5 if profile == "book" else 2
+    conv_count = 5 if architecture == "book" else 2
     assert types.count("SpectralNormalization") == conv_count + 1  # every conv and the logit layer
     assert "MinibatchStdDev" in types and "SelfAttention2D" in types and "BatchNormalization" not in types
     assert d.get_layer(f"attention_{attention}").output.shape[1] == attention
-    mbd = nets.build_discriminator(profile, size, 2, minibatch="mbd")
+    mbd = nets.build_discriminator(architecture, size, 2, minibatch="mbd")
     assert "MinibatchDiscrimination" in layer_types(mbd) and mbd.output_shape == (None, 1)
     images = np.random.default_rng(0).uniform(-1, 1, (4, size, size, 3)).astype("float32")
     assert d(images).shape == (4, 1) and mbd(images).shape == (4, 1)
@@ -99,16 +102,14 @@ def test_bad_options_are_clear_errors():
         nets.build_discriminator("dcgan", 16, 2, norm="instance")
 
 
-def test_networks_with_every_option_round_trip_and_train(tmp_path):
-    import kgan
-
-    keras.utils.set_random_seed(0)
-    g = nets.build_generator("dcgan", 16, 8, 4, spectral_norm=True, attention_at=8)
-    d = nets.build_discriminator("dcgan", 16, 4, norm=None, spectral_norm=True, minibatch="mbstd", attention_at=8)
-    gan = kgan.DCGAN(g, d, seed=0)
-    gan.compile()
+def test_networks_with_every_option_round_trip_and_train(make_gan, tmp_path):
+    gan = make_gan(
+        generator=dict(spectral_norm=True, attention_at=8),
+        discriminator=dict(norm=None, spectral_norm=True, minibatch="mbstd", attention_at=8),
+    )
+    g, d = gan.generator, gan.discriminator
     u_before = d.get_layer("conv1_sn").u.numpy().copy()
-    gan.fit(kgan.data.make_toy_dataset(8, num_images=16, image_size=16), verbose=0)
+    gan.fit(toy_batches(num_images=16), verbose=0)
     assert not np.array_equal(u_before, d.get_layer("conv1_sn").u.numpy())  # power iteration ran in training
     images = np.random.default_rng(1).uniform(-1, 1, (3, 16, 16, 3)).astype("float32")
     z = np.random.default_rng(2).normal(size=(3, 8)).astype("float32")
