@@ -12,16 +12,29 @@ import time
 __all__ = ["main", "build_parser"]
 
 
-def _per_recipe(entry, recipes, value):
-    """'name value, name value' over `recipes`, for help texts."""
-    return ", ".join(f"{name} {value(entry.recipes[name])}" for name in recipes)
+def _gp_weight(recipe):
+    term = (recipe.penalties or {}).get("gp")
+    return None if term is None else term.weight
+
+
+# The recipe's values a run can change (RunConfig's fields of the same names): option, type, what it
+# is, and its value in a recipe (None where the recipe has none).
+_RECIPE_VALUES = [
+    ("--batch-size", int, "images per batch", lambda recipe: recipe.batch_size),
+    ("--learning-rate", float, "Adam learning rate of both nets", lambda recipe: recipe.d_optimizer.learning_rate),
+    ("--n-critic", int, "critic steps per generator step", lambda recipe: recipe.n_critic if recipe.n_critic > 1 else None),
+    ("--gp-weight", float, "gradient-penalty weight λ", _gp_weight),
+    ("--latent-dim", int, "size of z", lambda recipe: recipe.nets.latent_dim),
+    ("--width", int, "base channel width of both networks", lambda recipe: recipe.nets.width),
+]
 
 
 def _add_train_options(parser, model):
-    from kgan.defaults import IMAGE_SIZE
     from kgan.recipes import get_model
+    from kgan.run import RunConfig
 
     entry = get_model(model)
+    default = RunConfig()  # the run's defaults are the CLI's
     recipes = entry.recipe_names("images")
     data = parser.add_argument_group("data")
     data.add_argument(
@@ -31,9 +44,13 @@ def _add_train_options(parser, model):
         "prepared TFDS dataset ('tfds:anime_faces'). Without it kgan trains on its embedded procedural toy faces.",
     )
     data.add_argument(
-        "--image-size", type=int, default=IMAGE_SIZE, help=f"side of the square training images (default: {IMAGE_SIZE})"
+        "--image-size", type=int, default=default.image_size,
+        help=f"side of the square training images (default: {default.image_size})",
     )
-    data.add_argument("--toy-images", type=int, default=4096, help="how many toy faces to draw without --data (default: 4096)")
+    data.add_argument(
+        "--toy-images", type=int, default=default.toy_images,
+        help=f"how many toy faces to draw without --data (default: {default.toy_images})",
+    )
     run = parser.add_argument_group("training")
     run.add_argument(
         "--recipe",
@@ -43,48 +60,27 @@ def _add_train_options(parser, model):
         + "; ".join(f"'{name}': {entry.recipes[name].description}" for name in recipes)
         + f" (default: {entry.default})",
     )
-    run.add_argument("--epochs", type=int, default=5, help="epochs to train (default: 5)")
+    run.add_argument("--epochs", type=int, default=default.epochs, help=f"epochs to train (default: {default.epochs})")
     run.add_argument(
         "--steps-per-epoch",
         type=int,
         help="generator steps per epoch; the data then repeats as needed (default: one pass over the data)",
     )
+    for option, kind, what, value_in in _RECIPE_VALUES:
+        values = {name: value_in(entry.recipes[name]) for name in recipes}
+        if any(value is not None for value in values.values()):  # an option only where some recipe has the value
+            shown = ", ".join(f"{name} {value:g}" for name, value in values.items() if value is not None)
+            run.add_argument(option, type=kind, help=f"{what} (default: the recipe's: {shown})")
     run.add_argument(
-        "--batch-size", type=int,
-        help=f"images per batch (default: the recipe's: {_per_recipe(entry, recipes, lambda r: r.batch_size)})",
+        "--seed", type=int, default=default.seed,
+        help=f"seed of weights, latent draws and shuffling (default: {default.seed})",
     )
-    run.add_argument(
-        "--learning-rate", type=float,
-        help="Adam learning rate of both nets (default: the recipe's: "
-        + _per_recipe(entry, recipes, lambda r: f"{r.d_optimizer.learning_rate:g}") + ")",
-    )
-    if any(entry.recipes[name].n_critic > 1 for name in recipes):
-        run.add_argument(
-            "--n-critic", type=int,
-            help=f"critic steps per generator step (default: the recipe's: {_per_recipe(entry, recipes, lambda r: r.n_critic)})",
-        )
-    if any("gp" in (entry.recipes[name].penalties or {}) for name in recipes):
-        run.add_argument(
-            "--gp-weight", type=float,
-            help="gradient-penalty weight λ (default: the recipe's: "
-            + _per_recipe(entry, recipes, lambda r: f"{r.penalties['gp'].weight:g}") + ")",
-        )
-    run.add_argument(
-        "--latent-dim", type=int,
-        help=f"size of z (default: the recipe's: {_per_recipe(entry, recipes, lambda r: r.nets.latent_dim)})",
-    )
-    run.add_argument(
-        "--width", type=int,
-        help="base channel width of both networks (default: the recipe's: "
-        + _per_recipe(entry, recipes, lambda r: r.nets.width) + ")",
-    )
-    run.add_argument("--seed", type=int, default=0, help="seed of weights, latent draws and shuffling (default: 0)")
     run.add_argument(
         "--strategy",
-        default="auto",
+        default=default.strategy,
         metavar="SPEC",
         help="tf.distribute strategy: auto (all GPUs, else none), default, mirrored, multiworker (TF_CONFIG or "
-        "SLURM), cpu:N (N logical CPUs) or tpu; --batch-size is the global batch (default: auto)",
+        f"SLURM), cpu:N (N logical CPUs) or tpu; --batch-size is the global batch (default: {default.strategy})",
     )
     run.add_argument(
         "--sync-bn",
@@ -98,7 +94,10 @@ def _add_train_options(parser, model):
         action="store_true",
         help="continue the run in --out from its last backup (written every --backup-every steps and each epoch)",
     )
-    out.add_argument("--backup-every", type=int, default=100, metavar="STEPS", help="back up every STEPS steps (default: 100)")
+    out.add_argument(
+        "--backup-every", type=int, default=default.backup_every, metavar="STEPS",
+        help=f"back up every STEPS steps (default: {default.backup_every})",
+    )
     out.add_argument(
         "--sample-every",
         type=int,

@@ -28,7 +28,7 @@ import keras
 from kgan import data as kgan_data
 from kgan.callbacks import SampleGrid, StepBackup, StepHistory
 from kgan.datasets import toy_faces
-from kgan.defaults import IMAGE_SIZE
+from kgan.defaults import IMAGE_SIZE, TOY_IMAGES
 from kgan.distribute import get_strategy
 from kgan.latent import sample_latent
 from kgan.plots import plot_history
@@ -64,7 +64,7 @@ class RunConfig:
     model: str = "dcgan"
     recipe: str | Recipe | None = None
     data: str | None = None
-    toy_images: int = 4096
+    toy_images: int = TOY_IMAGES
     image_size: int = IMAGE_SIZE
     epochs: int = 5
     steps_per_epoch: int | None = None

@@ -43,6 +43,26 @@ def test_a_recipe_added_to_the_registry_appears_in_the_help(capsys, monkeypatch)
     assert "'mine': my own variant" in text and "dcgan 64, mine 32" in text
 
 
+def test_train_maps_its_options_onto_a_run_config(monkeypatch):
+    import kgan.run
+
+    seen = []
+    monkeypatch.setattr(kgan.run, "train", seen.append)
+    assert cli.main(["train", "dcgan"]) == 0
+    assert seen[-1] == kgan.run.RunConfig(model="dcgan", recipe="dcgan")  # the run's defaults are the CLI's
+    cli.main([
+        "train", "wgan-gp", "--recipe", "book", "--data", "faces.zip", "--image-size", "32", "--epochs", "7",
+        "--steps-per-epoch", "9", "--batch-size", "16", "--learning-rate", "0.001", "--n-critic", "3",
+        "--gp-weight", "2", "--latent-dim", "12", "--width", "8", "--seed", "4", "--strategy", "cpu:2", "--sync-bn",
+        "--out", "x", "--resume", "--backup-every", "5", "--sample-every", "6", "--toy-images", "99",
+    ])
+    assert seen[-1] == kgan.run.RunConfig(
+        model="wgan-gp", recipe="book", data="faces.zip", toy_images=99, image_size=32, epochs=7, steps_per_epoch=9,
+        seed=4, strategy="cpu:2", sync_bn=True, out="x", resume=True, backup_every=5, sample_every=6, batch_size=16,
+        learning_rate=0.001, n_critic=3, gp_weight=2.0, latent_dim=12, width=8,
+    )
+
+
 def test_console_script_help_runs():
     result = subprocess.run(
         [sys.executable, "-m", "kgan.cli", "--help"], capture_output=True, text=True, cwd=ROOT, env=subprocess_env()

@@ -1,5 +1,5 @@
-"""tf.distribute: a step on a global batch over 2 replicas equals the same step on one device; replicas
-draw different noise; two MultiWorkerMirroredStrategy workers on 127.0.0.1 end with identical weights.
+"""tf.distribute: a step on a global batch over 2 replicas equals the same step on one device (the
+generator's weight average included); replicas draw different noise; two MultiWorkerMirroredStrategy workers on 127.0.0.1 end with identical weights.
 
 Logical CPU devices must be set up before TensorFlow starts, so each case runs in a fresh process."""
 
@@ -58,7 +58,7 @@ def build():
     d = keras.Sequential([keras.Input((8, 8, 3)), SN(keras.layers.Conv2D(4, 4, 2, "same")), keras.layers.LeakyReLU(0.2),
                           keras.layers.Flatten(), SN(keras.layers.Dense(1))], name="d")
     options = {"n_critic": N_CRITIC} if MODEL == "wgan-gp" else {}
-    gan = FixedNoise(g, d, seed=0, **options)
+    gan = FixedNoise(g, d, seed=0, ema_decay=0.5, **options)
     gan.compile(d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.1),
                 penalties={"gp": (10.0, fixed_gp)} if MODEL == "wgan-gp" else None)
     return gan
@@ -66,7 +66,7 @@ def build():
 def one_step(gan):
     fixed_gp.calls = {}
     gan.fit(tf.data.Dataset.from_tensors(REAL), epochs=1, verbose=0)
-    return [w.numpy().tolist() for w in gan.generator.trainable_weights + gan.discriminator.trainable_weights]
+    return [w.numpy().tolist() for w in gan.generator.trainable_weights + gan.discriminator.trainable_weights + gan.ema_weights]
 
 single = one_step(build())
 with strategy.scope():

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from kgan.data import load
-from kgan.defaults import IMAGE_SIZE
+from kgan.defaults import IMAGE_SIZE, TOY_IMAGES
 
 __all__ = [
     "TOY_FACE_ATTRIBUTES",
@@ -149,7 +149,7 @@ def toy_faces(
     return _render(labels, image_size, jitter), labels
 
 
-def make_toy_dataset(batch_size, num_images=4096, image_size=IMAGE_SIZE, seed=0, **options):
+def make_toy_dataset(batch_size, num_images=TOY_IMAGES, image_size=IMAGE_SIZE, seed=0, **options):
     """The embedded default: `num_images` toy faces batched by `kgan.data.load` (all of its options apply).
 
     `seed` fixes both the faces drawn and the shuffling order.
