@@ -289,11 +289,10 @@ class GAN(keras.Model):
         return {
             "d_optimizer": serialize(self.d_optimizer),
             "g_optimizer": serialize(self.g_optimizer),
-            "d_loss": self._loss_identifiers[0] if isinstance(self._loss_identifiers[0], str) else serialize(self._loss_identifiers[0]),
-            "g_loss": self._loss_identifiers[1] if isinstance(self._loss_identifiers[1], str) else serialize(self._loss_identifiers[1]),
+            "d_loss": _to_config(self._loss_identifiers[0]),
+            "g_loss": _to_config(self._loss_identifiers[1]),
             "penalties": {name: [weight, serialize(fn)] for name, (weight, fn) in self.penalties.items()},
-            "augment": self._augment_identifier if isinstance(self._augment_identifier, (str, type(None)))
-            else serialize(self._augment_identifier),
+            "augment": _to_config(self._augment_identifier),
         }
 
     def compile_from_config(self, config):
@@ -302,10 +301,10 @@ class GAN(keras.Model):
         self.compile(
             d_optimizer=deserialize(config["d_optimizer"]),
             g_optimizer=deserialize(config["g_optimizer"]),
-            d_loss=config["d_loss"] if isinstance(config["d_loss"], str) else deserialize(config["d_loss"]),
-            g_loss=config["g_loss"] if isinstance(config["g_loss"], str) else deserialize(config["g_loss"]),
+            d_loss=_from_config(config["d_loss"]),
+            g_loss=_from_config(config["g_loss"]),
             penalties={name: (weight, deserialize(fn)) for name, (weight, fn) in config["penalties"].items()},
-            augment=config["augment"] if isinstance(config["augment"], (str, type(None))) else deserialize(config["augment"]),
+            augment=_from_config(config["augment"]),
         )
 
     def get_config(self):
@@ -326,3 +325,12 @@ class GAN(keras.Model):
         for key in ("generator", "discriminator"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+
+def _to_config(identifier):
+    """A name (or None) as it is; a function as Keras serializes it (kgan's are registered, so safe mode loads them)."""
+    return identifier if isinstance(identifier, (str, type(None))) else keras.saving.serialize_keras_object(identifier)
+
+
+def _from_config(entry):
+    return entry if isinstance(entry, (str, type(None))) else keras.saving.deserialize_keras_object(entry)
