@@ -181,6 +181,9 @@ def train(config, callbacks=()):
         f"{replicas} replica{'s' if replicas > 1 else ''}) on {batches.description} → {out}"
         + (f"; resuming at step {done}" if done else "")
     )
+    if done and not batches.resumable:
+        say(f"kgan: {batches.description} is streamed through a shuffle buffer: from step {done} on, the batches "
+            "differ from those an uninterrupted run would have seen (the weights and noise stream resume exactly).")
 
     samples = SampleGrid(os.path.join(out, "samples"), every_n_steps=config.sample_every, seed=config.seed)
     steps = StepHistory()
