@@ -232,9 +232,9 @@ mean ± std. Measured with 8,000 generator steps per configuration:
 - the plain GAN keeps all 8 ring modes at ≈ 97 % high quality, but drops modes of the grid — 19.4 of 25
   on average, between 16 and 25 depending on the seed: mode dropping, as PacGAN reports (17.3);
 - minibatch stddev changes little (20.6), minibatch discrimination and PacGAN2 *hurt* at this budget
-  (11.4 and 9.4): D has more to learn (per-batch statistics, or the joint law of two samples) and
+  (11.2 and 10.0): D has more to learn (per-batch statistics, or the joint law of two samples) and
   the generator is slower to settle. PacGAN's own runs are far longer;
-- spectral normalisation fails outright (0.6 / 25): a 1-Lipschitz D cannot resolve modes of σ = 0.05;
+- spectral normalisation fails outright (0.4 / 25): a 1-Lipschitz D cannot resolve modes of σ = 0.05;
 - WGAN-GP, given as many critic updates, has not yet pulled its samples within 3σ of any mode: its
   Lipschitz critic moves G slowly and without precision.
 
@@ -245,5 +245,5 @@ average of G's weights (`ema=0.9995`, updated in the train step: once D sits at 
 moving G by about one learning rate per step; the average does not drift; sample from
 `gan.ema_generator()`) and 4× the steps: 8/8 ring modes at 98.6 % and
 25/25 grid modes at 97.2 % high quality, against PacGAN's ≈ 24.8/25 at ≈ 94 %. Trained as long, the
-plain GAN is as good on the ring (98.4 %) but not on the grid: 23.8/25 at 95.3 % (`--configs gan-long`).
+plain GAN is as good on the ring (98.4 %) but not on the grid: 23.6/25 at 95.2 % (`--configs gan-long`).
 """
