@@ -230,7 +230,7 @@ for label in configurations:
 mean ± std. Measured with 8,000 generator steps per configuration:
 
 - the plain GAN keeps all 8 ring modes at ≈ 97 % high quality, but drops modes of the grid — 19.4 of 25
-  on average, between 16 and 25 depending on the seed: mode dropping, as PacGAN reports (17.3);
+  on average, between 17 and 25 depending on the seed: mode dropping, as PacGAN reports (17.3);
 - minibatch stddev changes little (20.6), minibatch discrimination and PacGAN2 *hurt* at this budget
   (11.2 and 10.0): D has more to learn (per-batch statistics, or the joint law of two samples) and
   the generator is slower to settle. PacGAN's own runs are far longer;
