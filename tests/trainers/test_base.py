@@ -109,7 +109,7 @@ def negate(images, *, seed):
     return -images
 
 
-def test_penalties_see_what_the_loss_sees_and_the_step():
+def test_penalties_see_what_the_loss_sees_and_the_step(make_gan):
     """With an augmentation on, a penalty gets the augmented batches, and `step` counts generator steps."""
 
     def mean_of_real(discriminator, real, fake, *, seed, step):
@@ -118,9 +118,7 @@ def test_penalties_see_what_the_loss_sees_and_the_step():
     def step_seen(discriminator, real, fake, *, seed, step):
         return ops.cast(step, "float32")
 
-    keras.utils.set_random_seed(0)
-    gan = kgan.DCGAN(nets.build_generator("dcgan", IMAGE_SIZE, LATENT_DIM, WIDTH), nets.build_discriminator("dcgan", IMAGE_SIZE, WIDTH), seed=0)
-    gan.compile(penalties={"mean_of_real": (0.0, mean_of_real), "step": (0.0, step_seen)}, augment=negate)
+    gan = make_gan(compile_options={"penalties": {"mean_of_real": (0.0, mean_of_real), "step": (0.0, step_seen)}, "augment": negate})
     real = next(iter(toy_batches()))
     logs = gan.fit(tf.data.Dataset.from_tensors(real), epochs=3, verbose=0).history
     assert logs["mean_of_real"] == pytest.approx([-float(np.mean(real))] * 3, rel=1e-5)  # augmented: −x
