@@ -42,25 +42,10 @@ if keras.backend.backend() != "tensorflow":  # pragma: no cover - depends on the
 
 __version__ = "0.1.0"
 
-from kgan import (  # noqa: E402  # noqa: E402  # noqa: E402  (datasets registers the TFDS builder anime_faces)
-    augment,
-    callbacks,
-    data,
-    datasets,
-    defaults,
-    distribute,
-    export,
-    images,
-    latent,
-    layers,
-    losses,
-    metrics,
-    nets,
-    penalties,
-    plots,
-    recipes,
-    run,  # noqa: E402
-)
+# The public face imports everything; each module imports only what lies below it (tests/test_layering.py).
+# Importing kgan.datasets registers the TFDS builder anime_faces.
+from kgan import augment, callbacks, data, datasets, defaults, distribute, export, images, latent  # noqa: E402
+from kgan import layers, losses, metrics, nets, penalties, plots, recipes, run  # noqa: E402
 from kgan.trainers import DCGAN, GAN, WGANGP  # noqa: E402
 
 __all__ = [

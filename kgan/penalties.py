@@ -125,8 +125,3 @@ class Penalty:
         fn = config["fn"] if isinstance(config["fn"], str) else deserialize(config["fn"])
         schedule = None if config["schedule"] is None else deserialize(config["schedule"])
         return cls(fn, schedule=schedule, **config["options"])
-
-    def __repr__(self):
-        name = self.identifier if isinstance(self.identifier, str) else getattr(self.fn, "__name__", repr(self.fn))
-        options = "".join(f", {key}={value!r}" for key, value in self.options.items())
-        return f"Penalty({name!r}{options}{'' if self.schedule is None else ', scheduled'})"

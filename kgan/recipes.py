@@ -320,12 +320,9 @@ def build_gan(
     """
     entry = get_model(model)
     recipe = get_recipe(model, recipe).override(**overrides)
-    if recipe.n_critic != 1 and entry.trainer is DCGAN:
-        raise ValueError(f"The {model} trainer takes one D step per G step; n_critic={recipe.n_critic} needs another model.")
     with _dtype_policy(recipe.precision):
         generator, discriminator = build_nets(recipe.nets, image_size, synchronized_bn, data_scale)
-    options = {} if entry.trainer is DCGAN else {"n_critic": recipe.n_critic}
-    gan = entry.trainer(generator, discriminator, seed=seed, ema_decay=recipe.ema, **options)
+    gan = entry.trainer(generator, discriminator, n_critic=recipe.n_critic, seed=seed, ema_decay=recipe.ema)
     updates = None if total_steps is None else int(total_steps)
     terms = None
     if recipe.penalties is not None:

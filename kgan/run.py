@@ -24,12 +24,14 @@ import os
 import time
 
 import keras
+import tensorflow as tf
 
 from kgan import data as kgan_data
 from kgan.callbacks import SampleGrid, StepBackup, StepHistory
 from kgan.datasets import toy_faces
 from kgan.defaults import IMAGE_SIZE, TOY_IMAGES
 from kgan.distribute import get_strategy
+from kgan.images import to_uint8
 from kgan.latent import sample_latent
 from kgan.plots import plot_history
 from kgan.recipes import Recipe, build_gan, get_model, get_recipe
@@ -258,10 +260,6 @@ def sample_images(path, n, seed):
 
     Every kind draws z with `kgan.latent.sample_latent`, so the same seed gives the same images from each.
     """
-    import tensorflow as tf
-
-    from kgan.images import to_uint8
-
     if os.path.exists(os.path.join(path, "saved_model.pb")):
         exported = tf.saved_model.load(path)  # keep a reference: its variables live as long as it does
         return exported.sample(tf.constant(n), tf.constant(seed, tf.int64)).numpy()

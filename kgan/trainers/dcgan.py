@@ -22,6 +22,7 @@ class DCGAN(GAN):
     """
 
     def __init__(self, generator, discriminator, latent_dim=None, seed=None, **kwargs):
-        if kwargs.pop("n_critic", 1) != 1:  # a saved config names it; DCGAN always alternates 1:1
-            raise ValueError("DCGAN takes one D and one G update per step; use kgan.GAN(n_critic=...) for more.")
+        n_critic = kwargs.pop("n_critic", 1)  # a saved config names it; DCGAN always alternates 1:1
+        if n_critic != 1:
+            raise ValueError(f"DCGAN takes one D step per G step; n_critic={n_critic} needs kgan.GAN(n_critic=...) or WGANGP.")
         super().__init__(generator, discriminator, latent_dim=latent_dim, n_critic=1, seed=seed, **kwargs)

@@ -23,7 +23,7 @@ def test_defaults_are_the_books(make_gan):
 
 def test_dcgan_takes_one_critic_step_per_generator_step():
     g, d = nets.build_generator("dcgan", IMAGE_SIZE, LATENT_DIM, WIDTH), nets.build_discriminator("dcgan", IMAGE_SIZE, WIDTH)
-    with pytest.raises(ValueError, match="one D and one G update"):
+    with pytest.raises(ValueError, match="one D step per G step; n_critic=3"):
         kgan.DCGAN(g, d, n_critic=3)
     assert kgan.DCGAN(g, d, n_critic=1).n_critic == 1  # as saved configs name it
 
