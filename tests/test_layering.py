@@ -16,11 +16,13 @@ from tests.helpers import ROOT
 
 RANKS = {
     "defaults": 0,
-    **dict.fromkeys(["layers", "losses", "penalties", "augment", "metrics", "latent", "images", "plots", "distribute"], 1),
-    **dict.fromkeys(["nets", "trainers", "data", "callbacks", "export"], 2),
+    **dict.fromkeys(["layers", "losses", "penalties", "augment", "latent", "images", "plots", "distribute"], 1),
+    **dict.fromkeys(["nets", "trainers", "data", "callbacks", "export", "figures"], 2),
     **dict.fromkeys(["datasets", "recipes"], 3),
-    "run": 4,
-    "cli": 5,
+    "metrics": 4,  # the toy-face decoder reads the renderer's layout (datasets)
+    **dict.fromkeys(["monitor", "evaluate"], 5),
+    "run": 6,
+    "cli": 7,
 }
 PACKAGE = ROOT / "kgan"
 
