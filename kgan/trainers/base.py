@@ -83,7 +83,7 @@ class GAN(keras.Model):
 
     def _set_trackers(self, penalty_names=()):
         """One running mean per logged value; `compile` calls it again, so a removed penalty stops logging."""
-        names = ("d_loss", "g_loss", "d_real", "d_fake", *self.extra_metric_names, *penalty_names)
+        names = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", *self.extra_metric_names, *penalty_names)
         self._trackers = {name: keras.metrics.Mean(name=name) for name in dict.fromkeys(names)}
 
     # ---------------------------------------------------------------- compile
@@ -188,6 +188,7 @@ class GAN(keras.Model):
         self.d_optimizer.apply_gradients(zip(gradients, variables))
         logs.update(
             d_loss=d_loss,
+            d_grad_norm=self._gradient_norm(gradients),
             d_real=ops.mean(self.discriminator_output(real_logits)),
             d_fake=ops.mean(self.discriminator_output(fake_logits)),
         )
@@ -204,7 +205,7 @@ class GAN(keras.Model):
         self.g_optimizer.apply_gradients(zip(gradients, variables))
         if self.ema_decay is not None:
             self.update_ema()
-        return {"g_loss": g_loss}
+        return {"g_loss": g_loss, "g_grad_norm": self._gradient_norm(gradients)}
 
     # ---------------------------------------------------------------- generator average
     def _average_weights(self):
@@ -240,6 +241,13 @@ class GAN(keras.Model):
         for target, average in zip(self._ema_generator.weights, self.ema_weights):
             target.assign(average)
         return self._ema_generator
+
+    @staticmethod
+    def _gradient_norm(gradients):
+        """The global L2 norm of one network's gradient of its (undivided) loss, logged so the health
+        monitor can see gradients explode (`kgan.monitor`)."""
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        return tf.linalg.global_norm([g for g in gradients if g is not None]) * replicas
 
     @staticmethod
     def _per_replica(loss):

@@ -13,7 +13,8 @@ class DCGAN(GAN):
 
     Losses are BCE from logits (real → 1, fake → 0) for D and the non-saturating BCE (fake → 1)
     for G; both optimizers default to Adam(2e-4, beta_1=0.5). Logs `d_loss`, `g_loss` and the mean
-    probabilities D gives to real (`d_real`) and fake (`d_fake`) images.
+    probabilities D gives to real (`d_real`) and fake (`d_fake`) images, and each network's gradient
+    norm (`d_grad_norm`, `g_grad_norm`).
 
     Example:
         gan = DCGAN(build_generator("book"), build_discriminator("book"), seed=0)

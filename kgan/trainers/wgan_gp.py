@@ -19,7 +19,8 @@ class WGANGP(GAN):
     and `steps_per_epoch`, callbacks and logs count generator steps, as the paper does.
 
     Logs `d_loss`, `g_loss`, `gp`, the Wasserstein estimate `w_dist = mean(D(real)) − mean(D(fake))`
-    and the mean critic scores `d_real`, `d_fake` (from the last critic update of the step).
+    the mean critic scores `d_real`, `d_fake` and each network's gradient norm `d_grad_norm`, `g_grad_norm`
+    (from the last critic update of the step).
 
     Optimizers default to the paper's Adam(1e-4, beta_1=0.5, beta_2=0.9); the book uses
     Adam(5e-4, beta_1=0.5) and batch 512 (see `kgan.recipes`). The critic must output raw scores

@@ -30,7 +30,7 @@ def test_one_fit_step_logs_finite_scalars_and_updates_both_networks_and_bn_stati
 
     history = gan.fit(toy_batches().take(1), epochs=1, verbose=0)
 
-    assert set(history.history) == {"d_loss", "g_loss", "d_real", "d_fake"}
+    assert set(history.history) == {"d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm"}
     for name, values in history.history.items():
         assert np.isfinite(values[0]), name
     assert 0 < history.history["d_real"][0] < 1 and 0 < history.history["d_fake"][0] < 1
@@ -165,8 +165,20 @@ def test_recompiling_drops_the_metrics_of_removed_penalties(make_gan):
     assert gan.fit(toy_batches().take(1), verbose=0).history["const"] == [pytest.approx(2.0)]
     gan.compile()
     history = gan.fit(toy_batches().take(1), verbose=0).history
-    assert set(history) == {"d_loss", "g_loss", "d_real", "d_fake"}
-    assert [metric.name for metric in gan.metrics] == ["d_loss", "g_loss", "d_real", "d_fake"]
+    assert set(history) == {"d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm"}
+    assert [metric.name for metric in gan.metrics] == ["d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm"]
+
+
+def test_logged_gradient_norms_are_the_norms_of_each_networks_update_under_sgd(make_gan):
+    # plain SGD moves the weights by exactly −rate · gradient, so the update's norm / rate is the gradient's norm
+    rate = 1e-3
+    gan = make_gan(compile_options=dict(d_optimizer=keras.optimizers.SGD(rate), g_optimizer=keras.optimizers.SGD(rate)))
+    before = {net: [w.numpy().copy() for w in getattr(gan, net).trainable_weights] for net in ("generator", "discriminator")}
+    logs = gan.fit(toy_batches().take(1), verbose=0).history
+    for net, name in (("generator", "g_grad_norm"), ("discriminator", "d_grad_norm")):
+        moved = [b - w.numpy() for b, w in zip(before[net], getattr(gan, net).trainable_weights)]
+        expected = np.sqrt(sum(np.sum(np.square(m, dtype=np.float64)) for m in moved)) / rate
+        assert logs[name][0] == pytest.approx(expected, rel=1e-3), name
 
 
 def test_ema_after_k_steps_is_the_closed_form(make_gan):

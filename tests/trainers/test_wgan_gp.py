@@ -24,7 +24,7 @@ def test_one_fit_step_is_n_critic_critic_updates_and_one_generator_update(make_w
     assert int(gan.d_optimizer.iterations) == 3 and int(gan.g_optimizer.iterations) == 1
     # fresh z and fresh interpolation weights for every critic update, fresh z for the generator
     assert gan.latent_seed.numpy()[1] - seeds_before[1] == 2 * 3 + 1
-    assert set(history) == {"d_loss", "g_loss", "gp", "w_dist", "d_real", "d_fake"}
+    assert set(history) == {"d_loss", "g_loss", "gp", "w_dist", "d_real", "d_fake", "d_grad_norm", "g_grad_norm"}
     assert all(np.isfinite(values[0]) for values in history.values())
 
 
