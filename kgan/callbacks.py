@@ -17,6 +17,7 @@ import os
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from kgan.images import image_grid, save_png, to_uint8
 from kgan.latent import sample_latent
@@ -30,9 +31,16 @@ class SampleGrid(keras.callbacks.Callback):
     The latent codes are drawn once, `kgan.latent.sample_latent(rows · cols, latent_dim, seed)`, so
     every grid shows the same z, and `kgan sample RUN --n 100 --seed SEED` draws it again. Files are named
     `{prefix}_epoch_0003.png` or `{prefix}_step_000200.png` in `directory`.
+
+    With `tensorboard_dir`, each grid is also written there as a TensorBoard image summary tagged
+    `prefix` ("samples") at the trainer's generator step, so TensorBoard's Images tab slides through
+    the grids over training (`tensorboard --logdir tensorboard_dir`).
     """
 
-    def __init__(self, directory, rows=10, cols=10, every_n_epochs=1, every_n_steps=None, seed=0, prefix="samples"):
+    def __init__(
+        self, directory, rows=10, cols=10, every_n_epochs=1, every_n_steps=None, seed=0, prefix="samples",
+        tensorboard_dir=None,
+    ):
         super().__init__()
         self.directory = str(directory)
         self.rows, self.cols = rows, cols
@@ -40,7 +48,9 @@ class SampleGrid(keras.callbacks.Callback):
         self.every_n_steps = every_n_steps
         self.seed = seed
         self.prefix = prefix
+        self.tensorboard_dir = None if tensorboard_dir is None else str(tensorboard_dir)
         self.saved = []  # paths written, in order
+        self._writer = None
         self._z = None
         self._step = 0
 
@@ -61,8 +71,15 @@ class SampleGrid(keras.callbacks.Callback):
         """Generate from the fixed z (inference mode) and write the grid; returns the path."""
         images = to_uint8(self.model(self._z, training=False))
         path = os.path.join(self.directory, f"{self.prefix}_{tag}.png")
-        save_png(path, image_grid(images, self.rows, self.cols))
+        grid = image_grid(images, self.rows, self.cols)
+        save_png(path, grid)
         self.saved.append(path)
+        if self.tensorboard_dir is not None:
+            if self._writer is None:
+                self._writer = tf.summary.create_file_writer(self.tensorboard_dir)
+            with self._writer.as_default():
+                tf.summary.image(self.prefix, grid[None], step=self.model.generator_steps)
+            self._writer.flush()
         return path
 
 
@@ -110,11 +127,12 @@ class StepBackup(keras.callbacks.Callback):
         self.every_n_steps = every_n_steps
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.model.generator_steps % self.every_n_steps == 0:
+        if self.model.generator_steps % self.every_n_steps == 0 and _finite(logs):
             self.save()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.save()
+        if _finite(logs):  # a NaN step must not overwrite the last good backup
+            self.save()
 
     def save(self):
         os.makedirs(self.directory, exist_ok=True)
@@ -134,3 +152,8 @@ class StepBackup(keras.callbacks.Callback):
             return 0
         gan.load_weights(weights)
         return gan.generator_steps
+
+
+def _finite(logs):
+    """Every logged value is finite (NaN/Inf means the weights may be broken too)."""
+    return all(np.all(np.isfinite(np.asarray(value, np.float64))) for value in (logs or {}).values())
