@@ -30,6 +30,34 @@ def test_sample_grid_saves_pngs_from_a_fixed_z(make_gan, tmp_path):
     np.testing.assert_array_equal(last, expected)  # the grid is G(fixed z) in inference mode
 
 
+def image_summaries(folder):
+    """(step, tag, uint8 image) for every image summary in the event files under `folder`, in order."""
+    found = []
+    for path in sorted(tf.io.gfile.glob(f"{folder}/events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                if value.metadata.plugin_data.plugin_name == "images":
+                    width, height, png = tf.make_ndarray(value.tensor)  # tf.summary.image stores [w, h, PNG]
+                    image = tf.io.decode_png(png).numpy()
+                    assert image.shape[:2] == (int(height), int(width))
+                    found.append((event.step, value.tag, image))
+    return found
+
+
+def test_sample_grid_writes_each_grid_to_tensorboard_at_the_generator_step(make_gan, tmp_path):
+    gan = make_gan()
+    gan.fit(toy_batches(), epochs=1, verbose=0)  # 4 generator steps before the callback's fit
+    grids = SampleGrid(tmp_path / "png", rows=2, cols=3, every_n_steps=2, seed=1, tensorboard_dir=tmp_path / "tb")
+    gan.fit(toy_batches(), epochs=1, callbacks=[grids], verbose=0)
+    assert [p.split("/")[-1] for p in grids.saved] == [  # the PNGs as without TensorBoard
+        "samples_step_000002.png", "samples_step_000004.png", "samples_epoch_0001.png",
+    ]
+    summaries = image_summaries(tmp_path / "tb")
+    assert [(step, tag) for step, tag, _ in summaries] == [(6, "samples"), (8, "samples"), (8, "samples")]
+    for (_, _, image), path in zip(summaries, grids.saved, strict=True):
+        np.testing.assert_array_equal(image, tf.io.decode_png(tf.io.read_file(path)).numpy())
+
+
 def test_step_history_recovers_each_steps_value():
     history = StepHistory()
     history.on_epoch_begin(0)
