@@ -1,7 +1,7 @@
 """The `kgan` command line: `kgan train MODEL`, `kgan export`, `kgan sample`, `kgan data check`.
 
 Argument parsing only: each command maps its options onto a library call (`kgan.run.train`,
-`kgan.export.export_generator`, `kgan.run.sample_images`, `kgan.data.scan_source`). The models,
+`kgan.export.export_generator`, `kgan.export.sample_images`, `kgan.data.scan_source`). The models,
 recipes and their defaults in the help come from `kgan.recipes.MODELS`.
 """
 
@@ -98,6 +98,16 @@ def _add_train_options(parser, model):
         "--backup-every", type=int, default=default.backup_every, metavar="STEPS",
         help=f"back up every STEPS steps (default: {default.backup_every})",
     )
+    health = parser.add_argument_group("health")
+    health.add_argument(
+        "--no-monitor", dest="monitor", action="store_false",
+        help="do not watch the run's health (by default kgan.monitor.GANMonitor warns when D wins, gradients explode, "
+        "samples lose their diversity, losses oscillate or a value turns NaN, writes monitor.jsonl and ends with a verdict)",
+    )
+    health.add_argument(
+        "--stop-on-failure", action="store_true",
+        help="stop at the monitor's first failure (D wins, exploding gradients, lost diversity); NaN always stops",
+    )
     out.add_argument(
         "--sample-every",
         type=int,
@@ -141,6 +151,17 @@ def build_parser():
         "--image-size", type=int, default=IMAGE_SIZE, help=f"size the images are decoded to (default: {IMAGE_SIZE})"
     )
     check.set_defaults(handler=_data_check)
+    split = data_commands.add_parser(
+        "split",
+        help="split a source into PREFIX-train.zip and PREFIX-holdout.zip (seeded), to score on images never trained on",
+        description="Copy PATH's images into two zips in --out: a random held-out part of --holdout images "
+        "(or a fraction, e.g. 0.2) and the rest for training. The same --seed gives the same split.",
+    )
+    split.add_argument("path", metavar="PATH", help="the source to split (folder, glob or .zip)")
+    split.add_argument("--holdout", type=float, required=True, help="images to hold out: a count, or a fraction below 1")
+    split.add_argument("--out", required=True, metavar="DIR", help="folder for the two zips")
+    split.add_argument("--seed", type=int, default=0, help="seed of the random split (default: 0)")
+    split.set_defaults(handler=_data_split)
 
     export = commands.add_parser(
         "export",
@@ -175,7 +196,7 @@ def _train(args):
         sync_bn=args.sync_bn, out=args.out, resume=args.resume, backup_every=args.backup_every,
         sample_every=args.sample_every, batch_size=args.batch_size, learning_rate=args.learning_rate,
         n_critic=getattr(args, "n_critic", None), gp_weight=getattr(args, "gp_weight", None),
-        latent_dim=args.latent_dim, width=args.width,
+        latent_dim=args.latent_dim, width=args.width, monitor=args.monitor, stop_on_failure=args.stop_on_failure,
     )
     train(config)
     return 0
@@ -191,9 +212,18 @@ def _data_check(args):
     return 0
 
 
+def _data_split(args):
+    from kgan.data import split_source
+
+    holdout = args.holdout if args.holdout < 1 else int(args.holdout)
+    for part, (path, count) in split_source(args.path, holdout, args.out, seed=args.seed).items():
+        print(f"kgan: {part}: {count:,} images → {path}")
+    return 0
+
+
 def _export(args):
     from kgan.export import export_generator
-    from kgan.run import load_generator
+    from kgan.export import load_generator
 
     export_generator(load_generator(args.model), args.out)
     print(f"kgan: exported the generator of {args.model} to {args.out} (load it with tf.saved_model.load)")
@@ -202,7 +232,7 @@ def _export(args):
 
 def _sample(args):
     from kgan.images import save_png, square_grid
-    from kgan.run import sample_images
+    from kgan.export import sample_images
 
     save_png(args.out, square_grid(sample_images(args.model, args.n, args.seed)))
     print(f"kgan: wrote {args.n} samples (seed {args.seed}) to {args.out}")

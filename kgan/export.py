@@ -8,6 +8,9 @@
     pixels = model.generate_images(z)                          # uint8 from your own z (batch, latent_dim)
     floats = model.generate(z)                                 # float32 in [-1, 1]
 
+`load_generator(path)` and `sample_images(path, n, seed)` read a trained generator back from any of
+kgan's files (a run folder, a `.keras` file, an exported SavedModel).
+
 Endpoints: `generate(z)` → float32 images in [-1, 1]; `generate_images(z)` → uint8 [0, 255];
 `sample(n, seed)` → uint8 images from `kgan.latent.sample_latent(n, latent_dim, seed)`, drawn inside
 the graph;
@@ -16,12 +19,16 @@ so it records the latent size — whatever dtype policy the generator was traine
 mixed-precision generator would otherwise export a bfloat16 signature).
 """
 
+import os
+
 import keras
+import numpy as np
 import tensorflow as tf
 
+from kgan.images import to_uint8
 from kgan.latent import sample_latent
 
-__all__ = ["export_generator"]
+__all__ = ["export_generator", "load_generator", "sample_images"]
 
 
 def export_generator(gan_or_generator, path, verbose=False):
@@ -51,3 +58,36 @@ def export_generator(gan_or_generator, path, verbose=False):
     archive.add_endpoint("serving_default", generate_images, input_signature=[z_spec])
     archive.write_out(str(path), verbose=verbose)
     return str(path)
+
+
+def load_generator(path):
+    """The generator in a run folder, a trainer's `.keras` file or a generator's `.keras` file."""
+    path = str(path)
+    if os.path.isdir(path):
+        for name in ("gan.keras", "generator.keras"):
+            if os.path.exists(os.path.join(path, name)):
+                path = os.path.join(path, name)
+                break
+        else:
+            raise FileNotFoundError(f"{path}: no gan.keras or generator.keras in this folder.")
+    model = keras.models.load_model(path)
+    return getattr(model, "generator", model)
+
+
+def sample_images(path, n, seed, batch_size=500):
+    """n uint8 images (n, H, W, 3) for `seed` from an exported SavedModel folder, a run folder or a `.keras` file.
+
+    Every kind draws z with `kgan.latent.sample_latent(n, latent_dim, seed)` and generates it
+    `batch_size` codes at a time, so the same seed gives the same images from each, for any n.
+    """
+    path = str(path)
+    if os.path.exists(os.path.join(path, "saved_model.pb")):
+        exported = tf.saved_model.load(path)  # keep a reference: its variables live as long as it does
+        latent_dim = exported.generate_images.input_signature[0].shape[-1]
+        generate = lambda z: exported.generate_images(z).numpy()  # noqa: E731
+    else:
+        generator = load_generator(path)
+        latent_dim = generator.input_shape[-1]
+        generate = lambda z: to_uint8(generator(z, training=False))  # noqa: E731
+    z = sample_latent(n, latent_dim, seed)
+    return np.concatenate([generate(z[start : start + batch_size]) for start in range(0, n, batch_size)])

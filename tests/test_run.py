@@ -13,7 +13,8 @@ import pytest
 
 import kgan
 from kgan.data import DataSourceError
-from kgan.run import RunConfig, load_generator, sample_images, train
+from kgan.export import load_generator, sample_images
+from kgan.run import RunConfig, train
 from tests.helpers import ROOT, subprocess_env
 
 TINY = RunConfig(

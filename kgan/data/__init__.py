@@ -1,4 +1,5 @@
-"""Reading images: sources (folder, glob, zip, list, TFDS), the bad-file policy, the scan, the tf.data pipeline.
+"""Reading images: sources (folder, glob, zip, list, TFDS), the bad-file policy, the scan, the tf.data pipeline,
+and a seeded train / held-out split.
 
 `load(source, batch_size, ...)` is the entry point; kgan's own datasets (toy faces, 2D mixtures, the
 TFDS builder) live in `kgan.datasets`.
@@ -7,6 +8,7 @@ TFDS builder) live in `kgan.datasets`.
 from kgan.data.decode import check_image, decode_image, decode_native
 from kgan.data.pipeline import Batches, batches_from_images, load, make_anime_dataset, to_unit_range
 from kgan.data.scan import ScanReport, scan_source
+from kgan.data.split import split_source
 from kgan.data.sources import IMAGE_EXTENSIONS, DataSourceError, ImageSource, is_image_name, resolve_source
 from kgan.data.tfds import is_tfds, tfds_num_examples
 
@@ -26,6 +28,7 @@ __all__ = [
     "make_anime_dataset",
     "resolve_source",
     "scan_source",
+    "split_source",
     "tfds_num_examples",
     "to_unit_range",
 ]
