@@ -52,10 +52,13 @@ from kgan.datasets.toy2d import (
     ring_of_gaussians,
     sample_mixture,
 )
-from kgan.datasets.toy_faces import TOY_FACE_ATTRIBUTES, make_toy_dataset, mode_index, num_modes, render_face, toy_faces
+from kgan.datasets.toy_faces import (
+    MIN_DECODE_SIZE, TOY_FACE_ATTRIBUTES, decode_toy_faces, make_toy_dataset, mode_index, num_modes, render_face,
+    toy_faces,
+)
 
 __all__ = [
-    "TOY_FACE_ATTRIBUTES", "AnimeFaces", "Mixture", "grid_of_gaussians", "make_toy_dataset", "mixture_dataset",
+    "MIN_DECODE_SIZE", "TOY_FACE_ATTRIBUTES", "AnimeFaces", "Mixture", "decode_toy_faces", "grid_of_gaussians", "make_toy_dataset", "mixture_dataset",
     "mode_index", "num_modes", "parallel_lines", "render_face", "ring_of_gaussians", "sample_mixture", "split_of",
     "tfds_build", "toy_faces",
 ]

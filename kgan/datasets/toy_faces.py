@@ -5,8 +5,9 @@ shape, hair colour, hair style, eye colour). The combination of attribute
 values is the image's *mode*; there are ``num_modes()`` of them and every mode
 is equally likely. Small continuous jitter (position, size, colour) makes the
 images of one mode differ without ever crossing into another mode, so the
-dataset is handy for spotting mode collapse: label generated samples with a
-classifier and count how many modes they cover.
+dataset is handy for spotting mode collapse: `decode_toy_faces` reads the
+attributes back from an image exactly (no classifier needed), so the modes
+that generated samples cover can be counted.
 
 The renderer is pure numpy (`make_toy_dataset` batches the faces with
 `kgan.data.load`). Drawing is vectorised over a batch of images and anti-aliased
@@ -33,10 +34,15 @@ __all__ = [
     "num_modes",
     "mode_index",
     "render_face",
+    "decode_toy_faces",
+    "MIN_DECODE_SIZE",
 ]
 
 MIN_IMAGE_SIZE = 16
 MAX_IMAGE_SIZE = 256
+# Smallest image size `decode_toy_faces` reads exactly: below it an iris is
+# only a few blended pixels and the face outline too coarse to fit.
+MIN_DECODE_SIZE = 32
 
 # Palettes (RGB 0-255). Hues are far apart so that each value stays
 # recognisable at 32x32 and under colour jitter.
@@ -90,6 +96,9 @@ _MOUTH_RGB = np.array((170, 50, 60), np.float32)
 _BLUSH_RGB = np.array((255, 135, 150), np.float32)
 _WHITE_RGB = np.array((255, 255, 255), np.float32)
 _RIBBON_RGB = np.array((250, 250, 250), np.float32)
+
+# Back hair (cap, mane, tails) is the hair colour darkened by this factor.
+_BACK_HAIR_SHADE = 0.8
 
 # Jitter limits. At 64 px the face moves by at most 2.5 px and grows or
 # shrinks by 5 %; colours move by a few levels per channel. All far smaller
@@ -178,6 +187,62 @@ def render_face(
     else:
         jitter = _sample_jitter(np.random.default_rng(rng), 1)
     return _render(label, image_size, jitter)[0]
+
+
+def decode_toy_faces(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Read the five attributes back from toy-face images: the inverse of `toy_faces`.
+
+    ``images`` are uint8 ``[N, S, S, 3]`` with ``MIN_DECODE_SIZE <= S <=
+    MAX_IMAGE_SIZE`` (map a generator's [-1, 1] output with
+    `kgan.images.to_uint8` first). Returns ``(labels, decoded)``: int32 labels
+    ``[N, len(TOY_FACE_ATTRIBUTES)]`` in the same convention as `toy_faces`,
+    and a bool ``[N]`` that is True only where every measurement lies within
+    a tolerance of a real attribute value: the image is recognisably a toy
+    face. Labels of undecoded images are best guesses; count only decoded ones.
+    Every face `toy_faces` renders (at ``S >= MIN_DECODE_SIZE`` = 32, any
+    jitter) decodes exactly. Noise, flat images, shifted or half faces and
+    blurred ones do not decode (a 3x3 box blur defeats nearly all, a 2x2 one
+    only some); faces with mild pixel noise (a few levels) still do, the
+    tolerances widening with the noise measured on the flat top row.
+
+    How: it measures the layout `_draw_faces` draws, vectorised over the batch.
+
+    - background: the top row, which no part of a face reaches;
+    - face geometry: the skin colour is unique in the palettes, so its pixels
+      give a coarse centre and size. The face boundary is then located to a
+      small fraction of a pixel along rows (the sides) and columns (the chin),
+      wherever the anti-aliased edge pixels are an exact blend of skin,
+      outline and a known colour behind (background or back hair); an
+      ellipse with each face shape's aspect ratio is fitted to those points,
+      and the shape is the one whose fitted half-width falls in its own
+      range (the shapes' widths differ by more than the 5 % scale jitter);
+    - hair colour: a vote of the fringe pixels just above the skin;
+    - eye colour: a vote of the iris pixels, each unmixed into one eye colour
+      plus grey (the white, lash and pupil blended into it at small sizes);
+    - hair style: back hair (the hair colour, darkened) below the chin means
+      long hair, beside the face low down means twintails, neither is short.
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
+        raise ValueError(
+            "images must be a uint8 array of shape (N, H, W, 3) (use "
+            f"kgan.images.to_uint8 on [-1, 1] floats), got {images.dtype} {images.shape}"
+        )
+    num_images, height, width = images.shape[:3]
+    if height != width:
+        raise ValueError(f"toy faces are square: got images of {height}x{width}")
+    if not MIN_DECODE_SIZE <= height <= MAX_IMAGE_SIZE:
+        raise ValueError(
+            f"decode_toy_faces reads images of {MIN_DECODE_SIZE} to "
+            f"{MAX_IMAGE_SIZE} pixels, got {height}x{width}"
+        )
+    labels = np.zeros((num_images, len(_ATTRIBUTE_NAMES)), np.int32)
+    decoded = np.zeros(num_images, bool)
+    batch = max(1, _DECODE_PIXELS_PER_BATCH // (height * width))
+    for start in range(0, num_images, batch):
+        part = slice(start, min(start + batch, num_images))
+        labels[part], decoded[part] = _decode_batch(images[part])
+    return labels, decoded
 
 
 # --------------------------------------------------------------------------
@@ -367,7 +432,7 @@ def _draw_faces(labels: np.ndarray, size: int, jitter: dict[str, np.ndarray]) ->
     back_hair = np.where(
         is_long, long_hair, np.where(is_twintails, np.maximum(short_cap, tails), short_cap)
     )
-    c.paint(back_hair, hair_rgb * 0.8)
+    c.paint(back_hair, hair_rgb * _BACK_HAIR_SHADE)
     c.paint(np.where(is_twintails, ribbons, 0.0), _RIBBON_RGB)
 
     # Face with a thin outline.
@@ -458,3 +523,418 @@ def _draw_eyes(c: _Canvas, dx, mirrored_dx, dy, rx, ry, s, eye_rgb) -> None:
         c.ellipse(dx + eye_x + 0.016 * s, glint_dy, glint_r, glint_r),
     )
     c.paint(glints, _WHITE_RGB)
+
+
+# --------------------------------------------------------------------------
+# Decoding
+#
+# Positions below are in pixels (pixel i spans [i, i + 1]); `unit` is the
+# face's scale jitter times the image size, the length that the renderer's
+# layout constants multiply. Every layout number here mirrors one in
+# `_draw_faces` and its helpers. Colour work goes channel by channel:
+# numpy reduces over a last axis of 3 slowly.
+
+# Images decoded per vectorised batch (temporaries are a few times the batch).
+_DECODE_PIXELS_PER_BATCH = 1 << 19
+
+# Largest per-channel difference at which a colour still counts as a palette
+# value: the jitter (6 levels) plus room for a generator's small errors, and
+# far below the gaps between the values of one attribute (50 levels or more).
+_COLOR_TOLERANCE = 16
+# Pixels this close to the nominal skin colour are pure skin (jitter 6).
+_SKIN_TOLERANCE = 10
+# How far (image fraction) a face's fitted half-width may lie outside its
+# shape's range (the 5 % scale jitter). Rendered faces stay within 0.008 at
+# 32 px, while fitting with a wrong shape's aspect ratio lands 0.014 or more
+# outside that shape's range.
+_FACE_SIZE_TOLERANCE = 0.011
+# How far (image fraction) the face centre may move beyond the position jitter.
+_FACE_POSITION_TOLERANCE = 0.01
+# Rendered faces are noiseless; a generator's are not. The tests that a blend
+# is exact allow for the image's own noise (its standard deviation over the
+# flat top row, robustly), times this factor, up to the largest noise read.
+_NOISE_ALLOWANCE = 3.0
+_MAX_NOISE = 6.0
+
+# Each iris pixel is unmixed into a * eye colour + b * (1, 1, 1) for every eye
+# colour: `a` is the pixel's dot product with the first row of the basis's
+# pseudo-inverse, and the unmixing misses by the pixel's component along the
+# basis's normal (whose largest channel turns it into a per-channel error).
+_EYE_AMOUNT = np.linalg.pinv(
+    np.stack([_EYE_RGB, np.ones_like(_EYE_RGB)], axis=2)
+)[:, 0, :]  # [4, 3]
+_EYE_NORMALS = np.cross(_EYE_RGB, np.ones(3, np.float32))
+_EYE_NORMALS /= np.linalg.norm(_EYE_NORMALS, axis=1, keepdims=True)
+_EYE_MISS = _EYE_NORMALS * np.abs(_EYE_NORMALS).max(1, keepdims=True)  # [4, 3]
+
+
+def _decode_batch(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Decode one batch of uint8 images; see `decode_toy_faces`."""
+    background, background_rgb, noise, background_ok = _read_background(images)
+    slack = _NOISE_ALLOWANCE * noise
+    skin_like = _skin_like(images)
+    coarse = _coarse_face(skin_like)
+    hair, hair_rgb, hair_ok = _read_hair_color(images, coarse)
+    skin_rgb, skin_ok = _read_skin_color(images)
+    back_hair_rgb = hair_rgb * _BACK_HAIR_SHADE
+    behind_rgb = np.stack([background_rgb, back_hair_rgb], axis=1)
+    shape, face, shape_ok = _fit_face(images, skin_like, skin_rgb, behind_rgb, coarse, slack)
+    eyes, eyes_ok = _read_eye_color(images, face, slack)
+    style, style_ok = _read_hair_style(images, face, background_rgb, back_hair_rgb, slack)
+    labels = np.stack([background, shape, hair, style, eyes], axis=1)
+    decoded = background_ok & hair_ok & skin_ok & shape_ok & eyes_ok & style_ok
+    return labels, decoded
+
+
+def _color_distance(pixels: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+    """Largest per-channel difference between ``pixels [..., 3]`` and ``rgb``
+    (broadcast against them)."""
+    distance = np.abs(pixels[..., 0] - rgb[..., 0])
+    for channel in (1, 2):
+        np.maximum(distance, np.abs(pixels[..., channel] - rgb[..., channel]), out=distance)
+    return distance
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Dot products over the colour axis."""
+    return a[..., 0] * b[..., 0] + a[..., 1] * b[..., 1] + a[..., 2] * b[..., 2]
+
+
+def _nearest_color(rgb: np.ndarray, palette: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the nearest palette colour to each ``[n, 3]`` colour, and the
+    largest per-channel difference to it."""
+    distances = np.stack([_color_distance(rgb, color) for color in palette], axis=1)
+    index = distances.argmin(1)
+    return index, distances[np.arange(len(rgb)), index]
+
+
+def _masked_median(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per-image, per-channel (lower) median of ``values [n, ..., 3]`` where
+    ``mask [n, ...]``; 0 for an image with nothing masked."""
+    n = len(values)
+    ordered = np.sort(np.where(mask[..., None], values, np.inf).reshape(n, -1, 3), axis=1)
+    count = mask.reshape(n, -1).sum(1)
+    middle = (np.maximum(count, 1) - 1) // 2
+    median = np.take_along_axis(ordered, middle[:, None, None], axis=1)[:, 0]
+    return np.where(count[:, None] > 0, median, 0.0)
+
+
+def _window(images, x, y, half_x, half_y):
+    """Float pixels of the ``(2 half_y + 1) x (2 half_x + 1)`` window around
+    each image's point ``(x, y)``, the pixel centres' coordinates, and whether
+    each pixel lies inside the image (outside ones repeat the border)."""
+    n, size = images.shape[:2]
+    xs = np.floor(x).astype(int)[:, None] + np.arange(-half_x, half_x + 1)
+    ys = np.floor(y).astype(int)[:, None] + np.arange(-half_y, half_y + 1)
+    pixels = images[
+        np.arange(n)[:, None, None],
+        np.clip(ys, 0, size - 1)[:, :, None],
+        np.clip(xs, 0, size - 1)[:, None, :],
+    ].astype(np.float32)
+    in_image = ((ys >= 0) & (ys < size))[:, :, None] & ((xs >= 0) & (xs < size))[:, None, :]
+    return pixels, xs + 0.5, ys + 0.5, in_image
+
+
+def _box_window(images, x0, x1, y0, y1, half_width, half_height):
+    """Float pixels around each image's box ``[x0, x1] x [y0, y1]`` and the
+    ``[n, Y, X]`` mask of those whose centres lie in it. ``half_width`` and
+    ``half_height`` bound the box's half-extents over all images (pixels)."""
+    half_x, half_y = math.ceil(half_width) + 1, math.ceil(half_height) + 1
+    pixels, x_centres, y_centres, in_image = _window(
+        images, (x0 + x1) / 2, (y0 + y1) / 2, half_x, half_y
+    )
+    inside_x = (x_centres >= x0[:, None]) & (x_centres <= x1[:, None])
+    inside_y = (y_centres >= y0[:, None]) & (y_centres <= y1[:, None])
+    return pixels, inside_y[:, :, None] & inside_x[:, None, :] & in_image
+
+
+def _read_background(images: np.ndarray):
+    """Background colour and the image's noise, from the top row: no part of
+    any face reaches it, so it is one flat colour."""
+    top_row = images[:, 0].astype(np.float32)
+    rgb = np.median(top_row, axis=1)
+    index, distance = _nearest_color(rgb, _BACKGROUND_RGB)
+    # 1.4826 x median absolute deviation estimates a standard deviation.
+    deviation = np.median(np.abs(top_row - rgb[:, None]), axis=1).max(1)
+    noise = np.minimum(1.4826 * deviation, _MAX_NOISE)
+    ok = (distance <= _COLOR_TOLERANCE) & (1.4826 * deviation <= _MAX_NOISE)
+    return index, rgb, noise, ok
+
+
+def _skin_like(images: np.ndarray) -> np.ndarray:
+    """Pixels that are mostly skin, blush over skin included. The bounds hold
+    skin under any jitter and exclude every other palette colour, the
+    highlight over blonde or pink hair, and half-and-half edge blends."""
+    r, g, b = images[..., 0], images[..., 1], images[..., 2]
+    return (r >= 225) & (g >= 170) & (g <= 245) & (b >= 155) & (b <= 220)
+
+
+def _coarse_face(skin_like: np.ndarray) -> dict[str, np.ndarray]:
+    """Face centre and radii to within a pixel or so, from the skin's extent."""
+    n, size = skin_like.shape[:2]
+    rows = np.arange(size)
+    has_skin = skin_like.any(2)
+    top = np.where(has_skin, rows, size).min(1)
+    chin = np.where(has_skin, rows + 1, 0).max(1)
+    # Skin shows from the fringe, 0.66 ry above the centre, down to the chin.
+    ry = np.maximum(chin - top, 1) / 1.66
+    cy = chin - ry
+    # The chord 0.3 ry below the centre is clear of hair in every style.
+    chord = skin_like[np.arange(n), np.clip((cy + 0.3 * ry).astype(int), 0, size - 1)]
+    left = chord.argmax(1)
+    right = size - chord[:, ::-1].argmax(1)
+    rx = np.maximum(right - left, 1) / (2 * math.sqrt(1 - 0.3**2))
+    return {"top": top, "cx": (left + right) / 2, "cy": cy, "rx": rx, "ry": ry}
+
+
+def _read_hair_color(images: np.ndarray, coarse: dict[str, np.ndarray]):
+    """Vote the fringe pixels just above the skin (the hair colour itself,
+    apart from a thin highlight that matches no palette colour)."""
+    size = images.shape[1]
+    depth = max(2, size // 10)
+    cx, rx, top = coarse["cx"], coarse["rx"], coarse["top"]
+    pixels, region = _box_window(
+        images, cx - 0.5 * rx, cx + 0.5 * rx, top - depth, top.astype(float), size / 6, depth / 2
+    )
+    matches = np.stack(
+        [(_color_distance(pixels, color) <= _COLOR_TOLERANCE) & region for color in _HAIR_RGB], -1
+    )
+    votes = matches.sum((1, 2))
+    hair = votes.argmax(1)
+    rgb = _masked_median(pixels, matches[np.arange(len(hair)), :, :, hair])
+    ranked = np.sort(votes, 1)
+    ok = (ranked[:, -1] >= 0.3 * region.sum((1, 2))) & (ranked[:, -2] <= 0.1 * ranked[:, -1])
+    return hair, rgb, ok
+
+
+def _read_skin_color(images: np.ndarray):
+    """Mean of the pure skin pixels (jittered skin is one flat colour)."""
+    n, size = images.shape[:2]
+    flat = images.reshape(n, -1, 3)
+    pure = np.ones(flat.shape[:2], bool)
+    for channel, nominal in enumerate(_SKIN_RGB):
+        pure &= np.abs(flat[..., channel].astype(np.int16) - int(nominal)) <= _SKIN_TOLERANCE
+    count = pure.sum(1)
+    total = np.matmul(pure[:, None, :].astype(np.float32), flat.astype(np.float32))[:, 0]
+    return total / np.maximum(count, 1)[:, None], count >= 0.04 * size * size
+
+
+def _fit_face(images, skin_like, skin_rgb, behind_rgb, coarse, slack):
+    """Face shape, and the face's centre, radii and scale, from its boundary.
+
+    Boundary points come from scans along rows (the sides, from the centre
+    height down to near the chin, where nothing covers the edge) and along
+    columns (the chin). Each is the skin's edge to a small fraction of a
+    pixel, or discarded when its edge pixels are not a clean blend.
+    """
+    n, size = images.shape[:2]
+    centres = np.arange(size) + 0.5
+    left, left_ok = _boundary(images, skin_like, skin_rgb, behind_rgb, slack)
+    right, right_ok = _boundary(
+        images[:, :, ::-1], skin_like[:, :, ::-1], skin_rgb, behind_rgb, slack
+    )
+    bottom, bottom_ok = _boundary(
+        images.transpose(0, 2, 1, 3)[:, :, ::-1],
+        skin_like.transpose(0, 2, 1)[:, :, ::-1],
+        skin_rgb,
+        behind_rgb,
+        slack,
+    )
+    rows = (centres - coarse["cy"][:, None]) / coarse["ry"][:, None]
+    columns = (centres - coarse["cx"][:, None]) / coarse["rx"][:, None]
+    side_rows = (rows >= 0) & (rows <= 0.85)
+    chin_columns = np.abs(columns) <= 0.75
+    across = np.broadcast_to(centres, (n, size))
+    x = np.concatenate([left, size - right, across], 1)
+    y = np.concatenate([across, across, size - bottom], 1)
+    weight = np.concatenate(
+        [side_rows & left_ok, side_rows & right_ok, chin_columns & bottom_ok], 1
+    ).astype(np.float64)
+
+    cx, cy, rx, ry, rms = _fit_ellipses(x, y, weight)
+    # The shapes' half-widths differ by more than the scale jitter and the
+    # fit's error, so the shape is the one whose fitted half-width lies in its
+    # range (the best fit among those, should two qualify).
+    low = _FACE_RADII[:, 0] * (1 - _MAX_SCALE_CHANGE) * size
+    high = _FACE_RADII[:, 0] * (1 + _MAX_SCALE_CHANGE) * size
+    outside = (np.maximum(low - rx, 0) + np.maximum(rx - high, 0)) / size
+    shape = (outside + 1e-3 * rms / size).argmin(1)
+    chosen = np.arange(n), shape
+    face = {"cx": cx[chosen], "cy": cy[chosen], "rx": rx[chosen], "ry": ry[chosen]}
+    face["unit"] = face["rx"] / _FACE_RADII[shape, 0]
+    ok = (
+        (outside[chosen] <= _FACE_SIZE_TOLERANCE)
+        & (rms[chosen] <= 0.35 + 0.05 * slack)  # pixels; rendered faces stay below 0.2
+        & (weight.sum(1) >= 8)
+        & (np.abs(face["cx"] / size - 0.5) <= _MAX_SHIFT + _FACE_POSITION_TOLERANCE)
+        & (np.abs(face["cy"] / size - 0.53) <= _MAX_SHIFT + _FACE_POSITION_TOLERANCE)
+    )
+    return shape, face, ok
+
+
+def _boundary(lines, skin_like, skin_rgb, behind_rgb, slack):
+    """Sub-pixel position where the skin starts along each line, scanning
+    ``lines [n, L, S, 3]`` from index 0, and whether it can be trusted.
+
+    Outside the skin lie the outline (0.014 unit thick) and then whatever is
+    behind. The pixels from the first skin-like one outwards, up to the first
+    one clear of the outline, are blends of skin, outline and the colour
+    behind; unmixing them gives each one's skin coverage, and the coverages
+    add up to the length of skin they hold (anti-aliasing ramps coverage
+    linearly across an edge). A point is kept only if the colour behind is a
+    known one (background or back hair) and every blend unmixes exactly:
+    edges that cross other shapes (hair ends, blush, ribbons) fail that test.
+    ``slack`` widens the tests for noise.
+    """
+    size = lines.shape[2]
+    tolerance = 4 + slack[:, None]
+    first = skin_like.argmax(2)
+    # The first skin-like pixel is mostly skin, so the edge lies at most about
+    # half a pixel outside it, the outline's outer edge up to 0.0147 size
+    # further, and its anti-aliasing half a pixel beyond.
+    reach = math.ceil(2 + 0.015 * size)
+    index = np.clip(first[..., None] + np.arange(-reach, 1), 0, size - 1)
+    pixels = np.take_along_axis(lines, index[..., None], 2).astype(np.float32)  # [n, L, reach + 1, 3]
+    behind = pixels[:, :, 0]
+    known = np.stack(
+        [_color_distance(behind, rgb[:, None]) <= tolerance for rgb in np.moveaxis(behind_rgb, 1, 0)],
+        -1,
+    ).any(-1)
+    coverage, residual = _skin_coverage(
+        pixels[:, :, 1:], behind[:, :, None], skin_rgb[:, None, None]
+    )
+    clean = residual <= tolerance[..., None]
+    ok = skin_like.any(2) & (first >= reach) & known & clean.all(-1)
+    return first + 1.0 - coverage.sum(-1), ok
+
+
+def _skin_coverage(rgb, behind_rgb, skin_rgb):
+    """Unmix ``rgb`` into behind + u (skin - behind) + v (outline - behind):
+    u is the pixel's skin coverage. Also returns how badly the unmixing
+    misses (largest channel error; infinite where u or v is not a fraction)."""
+    to_skin = skin_rgb - behind_rgb
+    to_outline = _OUTLINE_RGB - behind_rgb
+    offset = rgb - behind_rgb
+    ss, so, oo = _dot(to_skin, to_skin), _dot(to_skin, to_outline), _dot(to_outline, to_outline)
+    ps, po = _dot(offset, to_skin), _dot(offset, to_outline)
+    det = np.maximum(ss * oo - so * so, 1.0)
+    u = (ps * oo - po * so) / det
+    v = (po * ss - ps * so) / det
+    residual = offset - u[..., None] * to_skin - v[..., None] * to_outline
+    miss = _color_distance(residual, np.zeros(3, np.float32))
+    valid = (u >= -0.05) & (v >= -0.05) & (u + v <= 1.05)
+    return np.clip(u, 0, 1), np.where(valid, miss, np.inf)
+
+
+def _fit_ellipses(x, y, weight):
+    """Least-squares axis-aligned ellipses through weighted points, one per face shape.
+
+    With the aspect ratio q = rx / ry fixed, x^2 + q^2 y^2 + C x + D y + E = 0
+    is linear in (C, D, E). Returns cx, cy, rx, ry and the points' rms
+    distance from the ellipse, each ``[n, num_shapes]``.
+    """
+    basis = np.stack([x, y, np.ones_like(x)], -1)
+    normal = np.einsum("np,npi,npj->nij", weight, basis, basis) + 1e-9 * np.eye(3)
+    count = np.maximum(weight.sum(1), 1)
+    results = []
+    for q in _FACE_RADII[:, 0] / _FACE_RADII[:, 1]:
+        q2 = float(q) ** 2
+        target = np.einsum("np,npi->ni", weight * -(x * x + q2 * y * y), basis)
+        c, d, e = np.linalg.solve(normal, target[..., None])[..., 0].T
+        cx, cy = -c / 2, -d / (2 * q2)
+        rx = np.sqrt(np.maximum(cx * cx + q2 * cy * cy - e, 0))
+        # Algebraic residual over gradient length: the distance to first order.
+        residual = x * x + q2 * y * y + c[:, None] * x + d[:, None] * y + e[:, None]
+        gradient = np.hypot(2 * x + c[:, None], 2 * q2 * y + d[:, None])
+        distance = residual / np.maximum(gradient, 1e-9)
+        rms = np.sqrt((weight * distance * distance).sum(1) / count)
+        results.append((cx, cy, rx, rx / q, rms))
+    return [np.stack(values, 1) for values in zip(*results)]
+
+
+def _read_eye_color(images, face, slack):
+    """Vote the iris pixels of both eyes.
+
+    At small sizes no iris pixel is pure: each blends the eye colour with
+    the white, the lash, the pupil (the eye colour darkened) or the glint,
+    all near grey. So a pixel votes, with weight a, for each eye colour that
+    it unmixes into exactly as a * eye colour + grey with a >= 0.5 (skin is
+    itself about 0.3 amber + grey).
+    """
+    size = images.shape[1]
+    unit = face["unit"]
+    largest_unit = (1 + _MAX_SCALE_CHANGE) * size
+    scores = []
+    for side in (-1, 1):
+        # Iris centre and radii as _draw_eyes draws them.
+        x = face["cx"] + side * 0.42 * face["rx"]
+        y = face["cy"] + 0.1 * face["ry"] + 0.012 * unit
+        pixels, iris = _box_window(
+            images, x - 0.047 * unit, x + 0.047 * unit, y - 0.063 * unit, y + 0.063 * unit,
+            0.047 * largest_unit, 0.063 * largest_unit,
+        )
+        amount = pixels @ _EYE_AMOUNT.T  # [n, Y, X, 4]
+        miss = np.abs(pixels @ _EYE_MISS.T)
+        votes = (miss <= 10 + slack[:, None, None, None]) & (amount >= 0.5) & iris[..., None]
+        scores.append(np.where(votes, amount, 0.0).sum((1, 2)))
+    scores = np.stack(scores, 1)  # [n, eye, colour]
+    eyes = scores.sum(1).argmax(1)
+    winner = np.take_along_axis(scores, eyes[:, None, None], 2)[..., 0]
+    runner_up = np.where(np.arange(len(_EYE_RGB)) == eyes[:, None, None], 0.0, scores).max(2)
+    # Both eyes must show the colour clearly (rendered eyes score 1.9 or more
+    # at 32 px), and no other.
+    ok = (scores.argmax(2) == eyes[:, None]).all(1) & (winner.min(1) >= 0.5)
+    ok &= (runner_up <= 0.25 * winner).all(1)
+    return eyes, ok
+
+
+def _read_hair_style(images, face, background_rgb, back_hair_rgb, slack):
+    """Back hair below the chin means long hair; beside the face low down,
+    twintails; neither, short (its cap stops at cheek height)."""
+    cx, cy, rx, ry, unit = (face[k] for k in ("cx", "cy", "rx", "ry", "unit"))
+    largest_unit = (1 + _MAX_SCALE_CHANGE) * images.shape[1]
+    # Below the chin: the long mane hangs to ry + 0.1 unit at least.
+    below = _hair_or_background(
+        images, background_rgb, back_hair_rgb, slack,
+        (cx - 0.08 * unit, cx + 0.08 * unit, cy + ry + 0.03 * unit, cy + ry + 0.07 * unit),
+        (0.08 * largest_unit, 0.02 * largest_unit),
+    )
+    # Beside the face, lower than the ribbons: the tails hang past the
+    # mane's reach there (rx + 0.075 unit). A face near the image's edge may
+    # leave no pixel in one of the two boxes; the other one then decides.
+    beside = []
+    for side in (-1, 1):
+        inner, outer = cx + side * (rx + 0.09 * unit), cx + side * (rx + 0.13 * unit)
+        beside.append(_hair_or_background(
+            images, background_rgb, back_hair_rgb, slack,
+            (np.minimum(inner, outer), np.maximum(inner, outer), cy + 0.15 * unit, cy + 0.25 * unit),
+            (0.02 * largest_unit, 0.05 * largest_unit),
+        ))
+    is_long, below_clear, below_count = below
+    seen = np.stack([count > 0 for *_, count in beside], 1)
+    tails = np.stack([hair for hair, *_ in beside], 1) & seen
+    clear = np.stack([side_clear for _, side_clear, _ in beside], 1) | ~seen
+    # Twintails: every box that shows anything shows hair (and one does).
+    is_twintails = (tails == seen).all(1) & seen.any(1)
+    style = np.where(is_long, _LONG, np.where(is_twintails, _TWINTAILS, _SHORT))
+    ok = below_clear & (below_count > 0) & seen.any(1) & clear.all(1)
+    ok &= is_twintails | ~tails.any(1)  # the two sides agree
+    ok &= ~(is_long & is_twintails)
+    return style, ok
+
+
+def _hair_or_background(images, background_rgb, back_hair_rgb, slack, box, half_extents):
+    """Whether a box shows mostly back hair rather than background, whether
+    it clearly shows one of the two (hardly any of the other), and how many
+    pixels it holds inside the image."""
+    pixels, inside = _box_window(images, *box, *half_extents)
+    count = inside.sum((1, 2))
+    tolerance = _COLOR_TOLERANCE / 2 + slack[:, None, None]
+
+    def fraction(rgb):
+        near = _color_distance(pixels, rgb[:, None, None]) <= tolerance
+        return (near & inside).sum((1, 2)) / np.maximum(count, 1)
+
+    hair, background = fraction(back_hair_rgb), fraction(background_rgb)
+    clear = (np.maximum(hair, background) >= 0.4) & (np.minimum(hair, background) <= 0.1)
+    return hair > background, clear, count

@@ -1,4 +1,4 @@
-"""kgan.datasets.toy_faces: the procedural cartoon faces, their modes, and the batched dataset."""
+"""kgan.datasets.toy_faces: the procedural cartoon faces, their modes, the batched dataset, and decoding faces back."""
 
 import itertools
 import math
@@ -8,7 +8,9 @@ import pytest
 import tensorflow as tf
 
 from kgan.datasets.toy_faces import (
+    MIN_DECODE_SIZE,
     TOY_FACE_ATTRIBUTES,
+    decode_toy_faces,
     make_toy_dataset,
     mode_index,
     num_modes,
@@ -313,3 +315,122 @@ def test_make_toy_dataset_is_deterministic_for_a_seed():
     # the batch holds toy faces of that seed, scaled to [-1, 1]
     pool = {image.tobytes() for image in toy_faces(32, 16, seed=2)[0].astype(np.float32) / 127.5 - 1}
     assert all(image.tobytes() in pool for image in first.numpy())
+
+
+# --- decode_toy_faces ---------------------------------------------------------------
+
+
+def all_label_rows():
+    return [list(row) for row in itertools.product(*(range(k) for k in CARDINALITIES))]
+
+
+def box_blur(images, width):
+    """Mean over a width x width neighbourhood (edges repeated), as uint8."""
+    before, after = (width - 1) // 2, width // 2
+    padded = np.pad(images.astype(np.float64), ((0, 0), (before, after), (before, after), (0, 0)), mode="edge")
+    size = images.shape[1]
+    total = sum(padded[:, dy : dy + size, dx : dx + size] for dy in range(width) for dx in range(width))
+    return np.rint(total / width**2).astype(np.uint8)
+
+
+@pytest.mark.parametrize("size, seed", [(64, 10), (32, 11)])
+def test_decoding_is_exact_on_10000_jittered_faces(size, seed):
+    images, labels = toy_faces(10_000, size, seed=seed)
+    decoded_labels, decoded = decode_toy_faces(images)
+    assert decoded_labels.shape == labels.shape and decoded_labels.dtype == np.int32
+    assert decoded.shape == (10_000,) and decoded.dtype == bool
+    wrong = np.flatnonzero((decoded_labels != labels).any(1))
+    assert wrong.size == 0, (wrong[:5], labels[wrong[:5]], decoded_labels[wrong[:5]])
+    assert decoded.all(), np.flatnonzero(~decoded)[:5]
+
+
+@pytest.mark.parametrize("size", [MIN_DECODE_SIZE, 64])
+def test_every_mode_decodes_to_itself(size):
+    rows = all_label_rows()
+    assert len(rows) == num_modes()
+    labels, decoded = decode_toy_faces(np.stack([render_face(row, size) for row in rows]))
+    np.testing.assert_array_equal(labels, rows)
+    assert decoded.all()
+
+
+@pytest.mark.parametrize("size", [MIN_DECODE_SIZE, 64])
+def test_changing_one_attribute_changes_exactly_that_decoded_attribute(size):
+    bases = [[0, 0, 0, 0, 0], [3, 2, 3, 2, 3], [1, 2, 0, 1, 2], [2, 0, 3, 2, 1]]
+    variants = []  # (base, column, value, row)
+    for base in bases:
+        for column, cardinality in enumerate(CARDINALITIES):
+            for value in range(cardinality):
+                if value != base[column]:
+                    row = list(base)
+                    row[column] = value
+                    variants.append((base, column, value, row))
+    images = np.stack([render_face(row, size) for *_, row in variants] + [render_face(b, size) for b in bases])
+    labels, decoded = decode_toy_faces(images)
+    assert decoded.all()
+    decoded_bases = dict(zip(map(tuple, bases), labels[len(variants) :]))
+    for (base, column, value, _), got in zip(variants, labels):
+        changed = np.flatnonzero(got != decoded_bases[tuple(base)])
+        assert changed.tolist() == [column] and got[column] == value, (NAMES[column], base, value, got)
+
+
+@pytest.mark.parametrize("size", [MIN_DECODE_SIZE, 64])
+def test_non_faces_do_not_decode(size):
+    rng = np.random.default_rng(0)
+    faces, _ = toy_faces(40, size, seed=12)
+    background = faces[:, :1, :1]  # the top-left pixel is bare background
+    right_half_gone = faces.copy()
+    right_half_gone[:, :, size // 2 :] = background
+    lower_half_gone = faces.copy()
+    lower_half_gone[:, size // 2 :] = background
+    junk = {
+        "uniform noise": rng.integers(0, 256, (40, size, size, 3), dtype=np.uint8),
+        "noise around a background colour": np.clip(
+            rng.normal(faces[:, :1, :1], 40, (40, size, size, 3)), 0, 255
+        ).astype(np.uint8),
+        "constant grey": np.full((1, size, size, 3), 128, np.uint8),
+        "black": np.zeros((1, size, size, 3), np.uint8),
+        "skin colour only": np.broadcast_to(SKIN_RGB.astype(np.uint8), (1, size, size, 3)),
+        "blurred faces (5x5 box)": box_blur(faces, 5),
+        "mean of 20 faces": np.stack([faces[:20].mean(0), faces[20:].mean(0)]).round().astype(np.uint8),
+        "right half of the face missing": right_half_gone,
+        "lower half of the face missing": lower_half_gone,
+        "face upside down": faces[:, ::-1],
+    }
+    for name, images in junk.items():
+        _, decoded = decode_toy_faces(np.ascontiguousarray(images))
+        assert not decoded.any(), (name, np.flatnonzero(decoded))
+    # The flags are per image: faces among junk still decode.
+    mixed = np.concatenate([junk["uniform noise"][:5], faces[:5], right_half_gone[:5]])
+    assert decode_toy_faces(mixed)[1].tolist() == [False] * 5 + [True] * 5 + [False] * 5
+
+
+def test_decoding_tolerates_mild_noise_and_is_exact_where_it_decodes():
+    # Generated images are never exactly clean: the exactness tests on edge
+    # blends allow for the noise measured on the (flat) top row.
+    rng = np.random.default_rng(1)
+    faces, labels = toy_faces(300, 64, seed=13)
+    noisy = np.clip(faces.astype(int) + rng.integers(-3, 4, faces.shape), 0, 255).astype(np.uint8)
+    decoded_labels, decoded = decode_toy_faces(noisy)
+    assert decoded.mean() >= 0.95
+    np.testing.assert_array_equal(decoded_labels[decoded], labels[decoded])
+
+
+@pytest.mark.parametrize(
+    "images, problem",
+    [
+        (np.zeros((2, 64, 64, 3), np.float32), "uint8"),
+        (np.zeros((64, 64, 3), np.uint8), r"\(N, H, W, 3\)"),
+        (np.zeros((2, 64, 64, 4), np.uint8), r"\(N, H, W, 3\)"),
+        (np.zeros((2, 64, 48, 3), np.uint8), "square"),
+        (np.zeros((2, MIN_DECODE_SIZE - 1, MIN_DECODE_SIZE - 1, 3), np.uint8), str(MIN_DECODE_SIZE)),
+        (np.zeros((1, 300, 300, 3), np.uint8), "256"),
+    ],
+)
+def test_decode_rejects_bad_images(images, problem):
+    with pytest.raises(ValueError, match=problem):
+        decode_toy_faces(images)
+
+
+def test_decode_of_no_images_is_empty():
+    labels, decoded = decode_toy_faces(np.zeros((0, 64, 64, 3), np.uint8))
+    assert labels.shape == (0, len(NAMES)) and decoded.shape == (0,)
