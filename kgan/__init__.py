@@ -12,9 +12,10 @@ or, everything `kgan train` does (recipe, data, resume, grids, backups, artefact
 
     result = kgan.run.train(kgan.run.RunConfig(model="dcgan", data="faces.zip", epochs=10))
 
-The package, from the bottom up: `layers`, `losses`, `penalties`, `augment`, `metrics` (pure pieces);
-`nets`, `trainers`, `data` (reading), `callbacks`, `export`; `datasets` (toy faces, 2D toys, the TFDS
-builder) and `recipes` (the registry of models and recipes); `run`; and the `cli` on top.
+The package, from the bottom up: `layers`, `losses`, `penalties`, `augment` (pure pieces); `nets`,
+`trainers`, `data` (reading), `callbacks`, `export`, `figures`; `datasets` (toy faces, 2D toys, the
+TFDS builder) and `recipes` (the registry of models and recipes); `metrics`; `monitor` (the run's
+health) and `evaluate` (scores with a protocol card); `run`; and the `cli` on top.
 """
 
 import os
@@ -44,12 +45,12 @@ __version__ = "0.1.0"
 
 # The public face imports everything; each module imports only what lies below it (tests/test_layering.py).
 # Importing kgan.datasets registers the TFDS builder anime_faces.
-from kgan import augment, callbacks, data, datasets, defaults, distribute, export, images, latent  # noqa: E402
-from kgan import layers, losses, metrics, nets, penalties, plots, recipes, run  # noqa: E402
+from kgan import augment, callbacks, data, datasets, defaults, distribute, evaluate, export, figures  # noqa: E402
+from kgan import images, latent, layers, losses, metrics, monitor, nets, penalties, plots, recipes, run  # noqa: E402
 from kgan.trainers import DCGAN, GAN, WGANGP  # noqa: E402
 
 __all__ = [
     "DCGAN", "GAN", "WGANGP",
-    "augment", "callbacks", "data", "datasets", "defaults", "distribute", "export", "images", "latent", "layers",
-    "losses", "metrics", "nets", "penalties", "plots", "recipes", "run", "__version__",
+    "augment", "callbacks", "data", "datasets", "defaults", "distribute", "evaluate", "export", "figures", "images",
+    "latent", "layers", "losses", "metrics", "monitor", "nets", "penalties", "plots", "recipes", "run", "__version__",
 ]

@@ -1,7 +1,9 @@
-"""The `kgan` command line: `kgan train MODEL`, `kgan export`, `kgan sample`, `kgan data check`.
+"""The `kgan` command line: `kgan train MODEL`, `kgan evaluate`, `kgan metrics train-features`, `kgan export`,
+`kgan sample`, `kgan data check|split`.
 
 Argument parsing only: each command maps its options onto a library call (`kgan.run.train`,
-`kgan.export.export_generator`, `kgan.export.sample_images`, `kgan.data.scan_source`). The models,
+`kgan.evaluate.evaluate_source`, `kgan.export.export_generator`, `kgan.export.sample_images`,
+`kgan.data.scan_source`, `kgan.data.split_source`). The models,
 recipes and their defaults in the help come from `kgan.recipes.MODELS`.
 """
 
@@ -108,6 +110,15 @@ def _add_train_options(parser, model):
         "--stop-on-failure", action="store_true",
         help="stop at the monitor's first failure (D wins, exploding gradients, lost diversity); NaN always stops",
     )
+    health.add_argument(
+        "--evaluate-every", type=int, metavar="STEPS",
+        help="score the generator every STEPS steps (toy faces: modes covered; images: SWD against 256 real images), "
+        "into metrics.jsonl, the history and TensorBoard, keeping best_generator.keras (default: off)",
+    )
+    health.add_argument(
+        "--tensorboard", action="store_true",
+        help="write TensorBoard logs to <out>/tensorboard: per-step scalars, sample grids, evaluation scores",
+    )
     out.add_argument(
         "--sample-every",
         type=int,
@@ -163,6 +174,47 @@ def build_parser():
     split.add_argument("--seed", type=int, default=0, help="seed of the random split (default: 0)")
     split.set_defaults(handler=_data_split)
 
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="score a generator, or any folder/zip/.npz of generated images, against real images, with a protocol card",
+        description="Score RUN_OR_MODEL — a run folder, a .keras file, an exported SavedModel, or a folder, zip or .npz of "
+        "uint8 images from any generator — against the real images in --data. Prints a table of scores and the protocol "
+        "card (n, resize, quantisation, feature extractor and its SHA-256, seed, versions) and writes both as JSON. "
+        "Feature metrics (kid, fd, pr, coverage) need --features. Nothing is downloaded.",
+    )
+    evaluate.add_argument("source", metavar="RUN_OR_MODEL")
+    evaluate.add_argument("--data", required=True, metavar="PATH", help="real images (folder, glob, zip); use images never trained on")
+    evaluate.add_argument("--n", type=int, default=5000, help="images per side (default: 5000; FD needs ≥ 2048 to be comparable)")
+    evaluate.add_argument(
+        "--metrics", default=None, metavar="LIST",
+        help="comma-separated, of: swd, kid, fd, pr, coverage, modes (toy faces) (default: swd, plus kid,fd,pr,coverage "
+        "with --features)",
+    )
+    evaluate.add_argument(
+        "--features", metavar="PATH",
+        help="feature extractor: an encoder from 'kgan metrics train-features', 'inception-v3:WEIGHTS.h5' (a file you "
+        "supply; FID proper), a Keras model file or a SavedModel folder",
+    )
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of z, the subsets and the projections (default: 0)")
+    evaluate.add_argument("--out", metavar="JSON", help="where to write the scores (default: RUN/evaluation.json, else evaluation.json)")
+    evaluate.set_defaults(handler=_evaluate)
+
+    metrics = commands.add_parser("metrics", help="tools for the metrics", description="Tools for kgan's metrics.")
+    metrics_commands = metrics.add_subparsers(dest="metrics_command", metavar="ACTION", required=True)
+    features = metrics_commands.add_parser(
+        "train-features",
+        help="train kgan's small feature encoder on your real images (minutes on a CPU), for kid/fd/pr/coverage",
+        description="Train a small self-supervised encoder on the real images in --data and save it as a .keras file "
+        "(with a .json of how it was trained). Its Fréchet distance is not FID: use it to compare runs on the same data "
+        "with the same encoder file (the protocol card records its SHA-256).",
+    )
+    features.add_argument("--data", required=True, metavar="PATH", help="real images to train on (folder, glob, zip)")
+    features.add_argument("--out", required=True, metavar="FILE", help="the encoder file to write (.keras)")
+    features.add_argument("--image-size", type=int, default=IMAGE_SIZE, help=f"image side (default: {IMAGE_SIZE})")
+    features.add_argument("--steps", type=int, default=2000, help="training steps (default: 2000)")
+    features.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    features.set_defaults(handler=_train_features)
+
     export = commands.add_parser(
         "export",
         help="export a trained generator as a TensorFlow SavedModel (loads without kgan)",
@@ -197,6 +249,7 @@ def _train(args):
         sample_every=args.sample_every, batch_size=args.batch_size, learning_rate=args.learning_rate,
         n_critic=getattr(args, "n_critic", None), gp_weight=getattr(args, "gp_weight", None),
         latent_dim=args.latent_dim, width=args.width, monitor=args.monitor, stop_on_failure=args.stop_on_failure,
+        evaluate_every=args.evaluate_every, tensorboard=args.tensorboard,
     )
     train(config)
     return 0
@@ -218,6 +271,33 @@ def _data_split(args):
     holdout = args.holdout if args.holdout < 1 else int(args.holdout)
     for part, (path, count) in split_source(args.path, holdout, args.out, seed=args.seed).items():
         print(f"kgan: {part}: {count:,} images → {path}")
+    return 0
+
+
+def _evaluate(args):
+    import os
+
+    from kgan.evaluate import DEFAULT_METRICS, evaluate_source
+
+    if args.metrics:
+        metrics = tuple(name.strip() for name in args.metrics.split(",") if name.strip())
+    else:
+        metrics = DEFAULT_METRICS if args.features else ("swd",)
+    evaluation = evaluate_source(args.source, args.data, n=args.n, metrics=metrics, features=args.features, seed=args.seed)
+    out = args.out or (os.path.join(args.source, "evaluation.json") if os.path.isdir(args.source) else "evaluation.json")
+    print(evaluation.table())
+    evaluation.save(out)
+    print(f"kgan: wrote {out}")
+    return 0
+
+
+def _train_features(args):
+    from kgan.data import scan_source
+    from kgan.metrics.features import train_feature_encoder
+
+    images = scan_source(args.data, image_size=args.image_size).images
+    extractor = train_feature_encoder(images, args.out, image_size=args.image_size, steps=args.steps, seed=args.seed)
+    print(f"kgan: trained a feature encoder on {len(images):,} images → {args.out} (sha256 {extractor.sha256})")
     return 0
 
 

@@ -35,10 +35,7 @@ import numpy as np
 from kgan.callbacks import StepBackup, StepHistory
 from kgan.images import to_uint8
 from kgan.latent import sample_latent
-try:
-    from kgan.metrics.toy_face_modes import toy_face_modes
-except ImportError:  # TEMP
-    toy_face_modes = None
+from kgan.metrics.toy_face_modes import toy_face_modes
 from kgan.trainers import GAN
 
 __all__ = ["CHECKS", "Finding", "GANMonitor", "image_diversity"]
@@ -123,6 +120,7 @@ class GANMonitor(keras.callbacks.Callback):
     Args:
         log_path: JSONL file for findings and the verdict (None: console only).
         window: steps the log checks average over (D wins, exploding gradients, oscillation).
+        warmup: steps before D wins and oscillation are checked: D leads early in most healthy runs.
         probe_every: steps between diversity probes of the generator (0 or None: no probe).
         probe_size: codes in the fixed probe batch (drawn with `kgan.latent.sample_latent(…, seed)`).
         seed: seed of the probe's codes.
@@ -138,13 +136,14 @@ class GANMonitor(keras.callbacks.Callback):
     """
 
     def __init__(
-        self, log_path=None, *, window=50, probe_every=50, probe_size=64, seed=0, toy_faces=False,
+        self, log_path=None, *, window=50, warmup=100, probe_every=50, probe_size=64, seed=0, toy_faces=False,
         grad_norm_limit=100.0, d_wins_gap=0.8, collapse_ratio=0.5, stop_on_failure=False,
         resume_command="kgan train ... --resume", backup_dir=None, learning_rate=None, say=print,
     ):
         super().__init__()
         self.log_path = log_path
         self.window = int(window)
+        self.warmup = int(warmup)
         self.probe_every = probe_every
         self.probe_size = int(probe_size)
         self.seed = seed
@@ -204,9 +203,10 @@ class GANMonitor(keras.callbacks.Callback):
                 return
         if len(history.get("d_loss", [])) < self.window:
             return
-        self._check_d_wins(step)
         self._check_gradients(step)
-        self._check_oscillation(step)
+        if step >= self.warmup:
+            self._check_d_wins(step)
+            self._check_oscillation(step)
 
     def _check_d_wins(self, step):
         if not isinstance(self.model, GAN) or type(self.model).discriminator_output is not GAN.discriminator_output:

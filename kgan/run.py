@@ -10,8 +10,11 @@ One run: the distribution strategy; the recipe's trainer, networks and both opti
 strategy's scope (`kgan.recipes.build_gan`); the data (`kgan.data.load`, or the embedded toy faces);
 with `resume`, the last backup of the run folder and the step it reached; `fit` with the callbacks
 (sample grids from a fixed z, per-step history, a backup every `backup_every` steps, a weights
-checkpoint, and any of yours); then the artefacts: `gan.keras` (trainer with optimizers),
-`generator.keras`, `discriminator.keras`, `history.json` and `loss.png`.
+checkpoint, the health monitor, optional scores every N steps and TensorBoard, and any of yours);
+then the artefacts: `gan.keras` (trainer with optimizers), `generator.keras`, `discriminator.keras`,
+`history.json` (with the monitor's verdict and findings), `monitor.jsonl`, `loss.png`, and the
+pictures of `kgan.figures` (`progress.png`/`.gif`, `interpolation.png`, `neighbours.png`). On toy
+faces the run ends by counting the final generator's face modes (`kgan.metrics.toy_face_modes`).
 
 A run resumed after an interruption ends where the uninterrupted run ends, bit for bit on CPU: step
 k's batch and noise depend only on the seed and k, and the backup holds every weight, both
@@ -24,19 +27,24 @@ import os
 import time
 
 import keras
-import tensorflow as tf
+import numpy as np
 
 from kgan import data as kgan_data
 from kgan.callbacks import SampleGrid, StepBackup, StepHistory
 from kgan.datasets import toy_faces
+from kgan.datasets.toy_faces import MIN_DECODE_SIZE
+from kgan.metrics.toy_face_modes import expected_modes_uniform, toy_face_modes
 from kgan.defaults import IMAGE_SIZE, TOY_IMAGES
 from kgan.distribute import get_strategy
+from kgan.evaluate import EvaluateCallback
+from kgan.figures import interpolation_grid, nearest_neighbours, progress_strip, save_gif
 from kgan.images import to_uint8
-from kgan.latent import sample_latent
+from kgan.latent import generate_samples
+from kgan.monitor import GANMonitor
 from kgan.plots import plot_history
 from kgan.recipes import Recipe, build_gan, get_model, get_recipe
 
-__all__ = ["RunConfig", "RunResult", "load_generator", "sample_images", "train"]
+__all__ = ["RunConfig", "RunResult", "train"]
 
 
 @dataclasses.dataclass
@@ -60,6 +68,13 @@ class RunConfig:
         sample_every: steps between extra sample grids (default: one grid per epoch only).
         batch_size, learning_rate, n_critic, gp_weight, latent_dim, width: change the recipe's values
             (`None`: the recipe's own; see `Recipe.override`).
+        monitor: watch the run's health (`kgan.monitor.GANMonitor`): warnings on the console and in
+            `monitor.jsonl`, and a verdict at the end.
+        stop_on_failure: stop the run at the monitor's first failure (D wins, exploding gradients,
+            lost diversity; NaN/Inf always stops).
+        evaluate_every: score the generator every this many steps (`kgan.evaluate.EvaluateCallback`:
+            toy-face modes on toy faces, else SWD against 256 real images), keeping `best_generator.keras`.
+        tensorboard: write TensorBoard logs (scalars, sample grids, scores) to `<out>/tensorboard`.
         verbose: Keras' progress display for `fit` ("auto", 0, 1, 2); 0 also silences kgan's own lines.
     """
 
@@ -83,6 +98,10 @@ class RunConfig:
     gp_weight: float | None = None
     latent_dim: int | None = None
     width: int | None = None
+    monitor: bool = True
+    stop_on_failure: bool = False
+    evaluate_every: int | None = None
+    tensorboard: bool = False
     verbose: str | int = "auto"
 
     def recipe_name(self):
@@ -118,6 +137,9 @@ class RunResult:
         epochs: per-epoch means of the steps this call ran.
         samples: the sample grids written, in order.
         seconds, images_per_second: wall time of the training, and real images consumed per second.
+        verdict: the health monitor's one-sentence verdict (None without a monitor).
+        findings: the monitor's findings (`kgan.monitor.Finding`), in order.
+        modes: on toy faces, the final generator's `kgan.metrics.ToyFaceModes` (else None).
     """
 
     gan: keras.Model
@@ -129,6 +151,9 @@ class RunResult:
     samples: list
     seconds: float
     images_per_second: float | None
+    verdict: str | None = None
+    findings: list = dataclasses.field(default_factory=list)
+    modes: object = None
 
 
 def _load_data(config, batch_size, n_critic):
@@ -187,18 +212,40 @@ def train(config, callbacks=()):
         say(f"kgan: {batches.description} is streamed through a shuffle buffer: from step {done} on, the batches "
             "differ from those an uninterrupted run would have seen (the weights and noise stream resume exactly).")
 
-    samples = SampleGrid(os.path.join(out, "samples"), every_n_steps=config.sample_every, seed=config.seed)
+    tensorboard_dir = os.path.join(out, "tensorboard") if config.tensorboard else None
+    samples = SampleGrid(
+        os.path.join(out, "samples"), every_n_steps=config.sample_every, seed=config.seed, tensorboard_dir=tensorboard_dir
+    )
+    real_images = _real_sample(batches.dataset, REAL_SAMPLES)  # for the scores and the nearest-neighbour check
     steps = StepHistory()
+    counts_modes = config.data is None and config.image_size >= MIN_DECODE_SIZE  # toy faces this size decode exactly
+    monitor = None
+    if config.monitor:
+        monitor = GANMonitor(
+            os.path.join(out, "monitor.jsonl"), seed=config.seed, toy_faces=counts_modes,
+            stop_on_failure=config.stop_on_failure, backup_dir=backup_dir, say=say,
+            learning_rate=recipe.d_optimizer.learning_rate, resume_command=_resume_command(config, out),
+        )
+    evaluator = None
+    if config.evaluate_every:
+        evaluator = EvaluateCallback(
+            real_images, out, every_n_steps=config.evaluate_every, metric="modes" if counts_modes else "swd",
+            n=256, seed=config.seed, tensorboard_dir=tensorboard_dir,
+        )
     callbacks = [
         samples,
         steps,
+        *([monitor] if monitor else []),  # before the backup, so a NaN step stops the run before it is saved
+        *([evaluator] if evaluator else []),
+        *([keras.callbacks.TensorBoard(tensorboard_dir, update_freq=10, write_graph=False, profile_batch=0)]
+          if tensorboard_dir else []),
         StepBackup(backup_dir, every_n_steps=config.backup_every),
         keras.callbacks.ModelCheckpoint(os.path.join(out, "checkpoints", "last.weights.h5"), save_weights_only=True),
         *callbacks,
     ]
     start = time.perf_counter()
     epochs_logged = {}
-    while done < total_steps:
+    while done < total_steps and not gan.stop_training:
         epoch, into_epoch = divmod(done, steps_per_epoch)
         # a resumed run first finishes its interrupted epoch, then goes on epoch by epoch
         history = gan.fit(
@@ -209,6 +256,10 @@ def train(config, callbacks=()):
             epochs_logged.setdefault(name, []).extend(values)
         done = gan.generator_steps
     seconds = time.perf_counter() - start
+
+    modes = None
+    if counts_modes:  # toy faces: how many of their 576 modes the generator draws
+        modes = toy_face_modes(generated_uint8(gan.generator, MODE_SAMPLES, config.seed))
 
     gan.save(os.path.join(out, "gan.keras"))
     gan.generator.save(os.path.join(out, "generator.keras"))
@@ -223,45 +274,72 @@ def train(config, callbacks=()):
         "total_steps": done,
         "seconds": seconds,
         "images_per_second": rate,
+        "verdict": monitor.verdict() if monitor else None,
+        "findings": [dataclasses.asdict(finding) for finding in monitor.findings] if monitor else [],
+        "modes": modes.to_dict() if modes else None,
+        "evaluations": evaluator.history if evaluator else {},
     }
     with open(os.path.join(out, "history.json"), "w") as file:
         json.dump(record, file)
     title = f"{config.model} ({config.recipe_name()}) on {batches.description}"
     if steps_run:
-        plot_history(steps.history, os.path.join(out, "loss.png"), title=title)
+        plot_history(
+            steps.history, os.path.join(out, "loss.png"), title=title,
+            metrics=evaluator.history if evaluator else None, first_step=resumed_from + 1,
+        )
+        _draw_pictures(gan, samples.saved, real_images, out, config.seed)
         last = {name: values[-1] for name, values in epochs_logged.items()}
         say(
             f"kgan: {steps_run} steps in {seconds:.1f} s ({rate:.1f} real images/s); final "
             + ", ".join(f"{k}={v:.4f}" for k, v in last.items())
         )
+    if modes is not None:
+        say(f"kgan: toy-face modes of {MODE_SAMPLES:,} samples: {modes} (real toy faces at this n: "
+            f"{expected_modes_uniform(MODE_SAMPLES):.0f} modes expected)")
+    if monitor:
+        say(f"kgan: monitor verdict: {monitor.verdict()}" + (f" (details: {monitor.log_path})" if monitor.findings else ""))
     say(f"kgan: {done} generator steps in all; wrote {samples.saved[-1] if samples.saved else 'no new grid'}, "
-        f"loss.png and the models (gan.keras, generator.keras, discriminator.keras) in {out}")
+        "loss.png, progress.png/.gif, interpolation.png, neighbours.png and the models (gan.keras, generator.keras, "
+        f"discriminator.keras) in {out}")
     return RunResult(
         gan=gan, out=out, total_steps=done, resumed_from=resumed_from, history=steps.history, epochs=epochs_logged,
         samples=list(samples.saved), seconds=seconds, images_per_second=rate,
+        verdict=monitor.verdict() if monitor else None, findings=list(monitor.findings) if monitor else [], modes=modes,
     )
 
 
-def load_generator(path):
-    """The generator in a run folder, a trainer's `.keras` file or a generator's `.keras` file."""
-    if os.path.isdir(path):
-        for name in ("gan.keras", "generator.keras"):
-            if os.path.exists(os.path.join(path, name)):
-                path = os.path.join(path, name)
-                break
-        else:
-            raise FileNotFoundError(f"{path}: no gan.keras or generator.keras in this folder.")
-    model = keras.models.load_model(path)
-    return getattr(model, "generator", model)
+MODE_SAMPLES = 2000  # samples the final toy-face mode count draws
+REAL_SAMPLES = 2000  # real images kept for in-training scores and the nearest-neighbour check
 
 
-def sample_images(path, n, seed):
-    """n uint8 images (n, H, W, 3) for `seed` from an exported SavedModel folder, a run folder or a `.keras` file.
+def _real_sample(dataset, n):
+    """Up to n real training images as uint8, from the start of the run's stream."""
+    images, count = [], 0
+    for batch in dataset:
+        batch = np.asarray(batch[0] if isinstance(batch, (tuple, list)) else batch)
+        batch = batch.reshape(-1, *batch.shape[-3:])  # (batch, n_critic, H, W, C) → images
+        images.append(to_uint8(batch))
+        count += len(batch)
+        if count >= n:
+            break
+    return np.concatenate(images)[:n]
 
-    Every kind draws z with `kgan.latent.sample_latent`, so the same seed gives the same images from each.
-    """
-    if os.path.exists(os.path.join(path, "saved_model.pb")):
-        exported = tf.saved_model.load(path)  # keep a reference: its variables live as long as it does
-        return exported.sample(tf.constant(n), tf.constant(seed, tf.int64)).numpy()
-    generator = load_generator(path)
-    return to_uint8(generator(sample_latent(n, generator.input_shape[-1], seed), training=False))
+
+def _draw_pictures(gan, grids, real_images, out, seed):
+    """The run's pictures: grids over training (strip, GIF), latent walks, the nearest real neighbours."""
+    if grids:
+        progress_strip(grids, max_bands=12, path=os.path.join(out, "progress.png"))
+        save_gif(grids, os.path.join(out, "progress.gif"), last_seconds=2.0)
+    interpolation_grid(gan.generator, seed=seed, path=os.path.join(out, "interpolation.png"))
+    generated = generated_uint8(gan.generator, 64, seed)
+    nearest_neighbours(generated, real_images, grid_rows=16, path=os.path.join(out, "neighbours.png"))
+
+
+def generated_uint8(generator, n, seed):
+    """n uint8 samples of `generator` from `kgan.latent.sample_latent(n, …, seed)`, in inference mode."""
+    return to_uint8(generate_samples(generator, n, seed=seed, batch_size=250))
+
+
+def _resume_command(config, out):
+    data = f" --data {config.data}" if config.data else ""
+    return f"kgan train {config.model}{data} --out {out} --resume"

@@ -1,6 +1,7 @@
 """kgan.cli: help generated from the recipe registry, and every command run as a user would."""
 
 import dataclasses
+import hashlib
 import json
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import pytest
 import tensorflow as tf
 
 from kgan import cli, recipes
+from kgan.data import DataSourceError
 from tests.helpers import ROOT, subprocess_env
 from tests.messy_files import BAD, FIXTURES, GOOD, OTHER_FILES
 
@@ -122,3 +124,50 @@ def test_data_check_command_prints_counts(messy_zip, capsys):
     ignored = len(OTHER_FILES) + 1  # and the __MACOSX entry
     assert f"{len(GOOD)} readable of {len(FIXTURES)} image files; {len(BAD)} skipped; {ignored} other files ignored" in out
     assert "skipped 1 × empty file" in out and "size 20×20: 6" in out
+
+
+def test_data_split_command_writes_disjoint_seeded_parts(image_folder, tmp_path, capsys):
+    import zipfile
+
+    folder, _ = image_folder
+    assert cli.main(["data", "split", str(folder), "--holdout", "2", "--out", str(tmp_path / "a"), "--seed", "1"]) == 0
+    assert "holdout: 2 images" in capsys.readouterr().out
+    names = {part: set(zipfile.ZipFile(tmp_path / "a" / f"faces-{part}.zip").namelist()) for part in ("train", "holdout")}
+    assert len(names["holdout"]) == 2 and not names["train"] & names["holdout"]
+    assert names["train"] | names["holdout"] == {"a.png", "b.png", "c.png", "d.png", "sub/e.png", "sub/f.png"}
+    cli.main(["data", "split", str(folder), "--holdout", "0.34", "--out", str(tmp_path / "b"), "--seed", "1"])
+    assert set(zipfile.ZipFile(tmp_path / "b" / "faces-holdout.zip").namelist()) == names["holdout"]  # same seed, same split
+    with pytest.raises(DataSourceError, match="cannot hold out 6 of 6"):
+        cli.main(["data", "split", str(folder), "--holdout", "6", "--out", str(tmp_path / "c")])
+
+
+def test_evaluate_command_scores_samples_with_trained_features_and_writes_the_card(tmp_path, capsys):
+    from tests.helpers import write_png
+
+    real, _ = kgan_toy(64, seed=1)
+    for index, image in enumerate(real):
+        write_png(tmp_path / "real" / f"{index:02d}.png", image)
+    np.savez(tmp_path / "samples.npz", images=kgan_toy(64, seed=2)[0])
+    encoder = tmp_path / "encoder.keras"
+    assert cli.main([
+        "metrics", "train-features", "--data", str(tmp_path / "real"), "--out", str(encoder), "--image-size", "16",
+        "--steps", "3",
+    ]) == 0
+    out = tmp_path / "scores.json"
+    assert cli.main([
+        "evaluate", str(tmp_path / "samples.npz"), "--data", str(tmp_path / "real"), "--n", "50", "--features",
+        str(encoder), "--out", str(out),
+    ]) == 0
+    printed = capsys.readouterr().out
+    record = json.loads(out.read_text())
+    assert set(record["scores"]) >= {"swd", "kid", "fd", "precision", "recall", "density", "coverage"}
+    card = record["protocol"]
+    assert (card["n_real"], card["n_generated"]) == (50, 50)
+    assert card["extractor"]["sha256"] == hashlib.sha256(encoder.read_bytes()).hexdigest()
+    assert f"fd {record['scores']['fd']:.4g}" in " ".join(printed.split()) and "WARNING" in printed
+
+
+def kgan_toy(n, seed):
+    from kgan.datasets import toy_faces
+
+    return toy_faces(n, image_size=16, seed=seed)

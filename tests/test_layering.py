@@ -1,8 +1,9 @@
 """The package's layers: every kgan module imports only from layers below its own, so one idea has one home.
 
-From the bottom: `defaults`; the pure pieces (`layers`, `losses`, `penalties`, `augment`, `metrics`,
-`latent`, `images`, `plots`, `distribute`); `nets`, `trainers`, `data` (reading), `callbacks`, `export`;
-`datasets` and `recipes`; `run`; `cli`. A module may import its own package's modules and any unit of
+From the bottom: `defaults`; the pure pieces (`layers`, `losses`, `penalties`, `augment`, `latent`,
+`images`, `plots`, `distribute`); `nets`, `trainers`, `data` (reading), `callbacks`, `export`, `figures`;
+`datasets` and `recipes`; `metrics` (its toy-face decoder reads the renderer); `monitor` and `evaluate`;
+`run`; `cli`. A module may import its own package's modules and any unit of
 a lower rank — never a unit of its own rank or above (nets know nothing of trainers, trainers nothing
 of the run, the run nothing of the CLI). `kgan/__init__.py`, the public face, imports everything.
 """
@@ -83,7 +84,7 @@ def test_imports_only_run_downward():
     "path, source, problem",
     [
         ("kgan/nets/dcgan.py", "from kgan.trainers import GAN", "nets (2) imports trainers (2)"),
-        ("kgan/trainers/base.py", "def f():\n    import kgan.run\n", "trainers (2) imports run (4)"),
+        ("kgan/trainers/base.py", "def f():\n    import kgan.run\n", "trainers (2) imports run (6)"),
         ("kgan/data/pipeline.py", "from kgan import datasets", "data (2) imports datasets (3)"),
         ("kgan/run.py", "import kgan", "imports the whole kgan package"),
         ("kgan/novel.py", "x = 1", "the unit 'novel' has no rank"),

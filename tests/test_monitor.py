@@ -11,7 +11,7 @@ import tensorflow as tf
 import kgan
 from kgan.callbacks import StepBackup
 from kgan.monitor import GANMonitor, image_diversity
-from tests.helpers import IMAGE_SIZE, LATENT_DIM, WIDTH
+from tests.helpers import IMAGE_SIZE, LATENT_DIM
 
 
 def toy_stream(seed=0, batch_size=16):

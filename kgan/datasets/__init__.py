@@ -1,7 +1,8 @@
 """kgan's datasets: the embedded toy faces, the 2D toy distributions, and the TFDS builder `anime_faces`.
 
 - `toy_faces` / `make_toy_dataset`: procedural cartoon faces with 576 known modes, the default data
-  of `kgan train` (nothing to download, and mode coverage can be counted);
+  of `kgan train` (nothing to download); `decode_toy_faces` reads the attributes back from pixels, so
+  mode coverage can be counted (`kgan.metrics.toy_face_modes`);
 - `parallel_lines`, `ring_of_gaussians`, `grid_of_gaussians`, `mixture_dataset`: the book's 13.7 segments
   and the 13.6 mode-collapse lab's mixtures;
 - `AnimeFaces`: importing this package registers the TFDS builder `anime_faces`.
