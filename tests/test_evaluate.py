@@ -103,3 +103,14 @@ def test_evaluate_callback_logs_scores_and_keeps_the_best_generator(make_gan, tm
     best_step, best_value = min(scores, key=lambda point: point[1])
     assert json.loads((tmp_path / "best.json").read_text()) == {"step": best_step, "metric": "swd", "value": best_value}
     assert (tmp_path / "best_generator.keras").exists()
+
+
+def test_a_generator_that_emits_one_image_gets_one_mode_low_recall_and_low_coverage():
+    real = toy(500, 1, size=32)
+    one_image = np.repeat(toy(1, 2, size=32), 500, axis=0)
+    features = colour_features()
+    collapsed = evaluate(real, one_image, metrics=("pr", "coverage", "modes"), features=features).scores
+    healthy = evaluate(real, toy(500, 3, size=32), metrics=("pr", "coverage", "modes"), features=features).scores
+    assert collapsed["modes"] == 1 and healthy["modes"] > 300
+    assert collapsed["recall"] < 0.05 < 0.5 < healthy["recall"]
+    assert collapsed["coverage"] < 0.05 < 0.5 < healthy["coverage"]
