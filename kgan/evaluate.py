@@ -31,7 +31,7 @@ import tensorflow as tf
 
 from kgan import data as kgan_data
 from kgan.export import sample_images
-from kgan.images import to_uint8
+from kgan.images import check_uint8_images, to_uint8
 from kgan.latent import sample_latent
 from kgan.metrics.features import load_extractor
 from kgan.metrics.frechet import frechet_distance
@@ -277,9 +277,7 @@ def evaluate_source(source, data, n=5000, metrics=DEFAULT_METRICS, features=None
 
 
 def _check_images(images, which):
-    images = np.asarray(images)
-    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError(f"{which} images must be uint8 (N, H, W, 3), got {images.dtype} {images.shape}.")
+    images = check_uint8_images(images, f"{which} images")
     if len(images) < 2:
         raise ValueError(f"{which} images: need at least 2, got {len(images)}.")
     return images

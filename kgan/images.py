@@ -6,13 +6,33 @@ import os
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["to_uint8", "image_grid", "square_grid", "save_png"]
+__all__ = ["check_uint8_images", "to_uint8", "image_grid", "square_grid", "save_png"]
 
 
 def to_uint8(images):
     """Map images in [-1, 1] (any float dtype) to uint8 [0, 255], rounding to nearest."""
     images = np.asarray(images, dtype=np.float32)
     return np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def check_uint8_images(images, what="images", square=False, allow_empty=False):
+    """`images` as a uint8 (N, H, W, 3) numpy array, or a ValueError naming `what` and the expected form.
+
+    Metrics and extractors compare images as files hold them: uint8, so generated floats are
+    quantised exactly as saving them would (`to_uint8`).
+    """
+    if isinstance(images, tf.Tensor):
+        images = images.numpy()
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3 or (square and images.shape[1] != images.shape[2]):
+        form = "square RGB images (N, S, S, 3)" if square else "RGB images (N, H, W, 3)"
+        raise ValueError(
+            f"{what} must be uint8 {form} in [0, 255], got {images.dtype} {images.shape}; "
+            "map [-1, 1] floats with kgan.images.to_uint8."
+        )
+    if len(images) == 0 and not allow_empty:
+        raise ValueError(f"{what} is empty.")
+    return images
 
 
 def image_grid(images, rows, cols):

@@ -32,3 +32,17 @@ def test_save_png_writes_a_readable_png_and_its_folder(tmp_path):
     image = np.random.default_rng(0).integers(0, 256, (6, 5, 3), dtype=np.uint8)
     save_png(tmp_path / "sub" / "x.png", image)
     np.testing.assert_array_equal(tf.io.decode_png(tf.io.read_file(str(tmp_path / "sub" / "x.png"))).numpy(), image)
+
+
+def test_check_uint8_images_names_the_argument_and_the_expected_form():
+    from kgan.images import check_uint8_images
+
+    good = np.zeros((2, 4, 4, 3), np.uint8)
+    assert check_uint8_images(good) is not None and check_uint8_images(good).shape == (2, 4, 4, 3)
+    with pytest.raises(ValueError, match="fakes must be uint8 RGB images .* got float32 .*to_uint8"):
+        check_uint8_images(good.astype(np.float32), "fakes")
+    with pytest.raises(ValueError, match="must be uint8 square RGB images"):
+        check_uint8_images(np.zeros((2, 4, 6, 3), np.uint8), square=True)
+    with pytest.raises(ValueError, match="reals is empty"):
+        check_uint8_images(np.zeros((0, 4, 4, 3), np.uint8), "reals")
+    assert len(check_uint8_images(np.zeros((0, 4, 4, 3), np.uint8), allow_empty=True)) == 0

@@ -28,6 +28,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from kgan.images import check_uint8_images
+
 __all__ = [
     "ENCODER_NAME",
     "FeatureExtractor",
@@ -71,18 +73,6 @@ def folder_sha256(path):
 
 
 # ----------------------------------------------------------------------------------------- the extractor
-
-
-def _check_uint8(images):
-    if isinstance(images, tf.Tensor):
-        images = images.numpy()
-    if not isinstance(images, np.ndarray) or images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
-        described = f"{images.dtype} {images.shape}" if hasattr(images, "shape") else type(images).__name__
-        raise ValueError(
-            f"A feature extractor takes uint8 images (N, H, W, 3) in [0, 255], got {described}; "
-            "map [-1, 1] floats with kgan.images.to_uint8 (metrics compare images as they would be saved)."
-        )
-    return images
 
 
 def _sides(size):
@@ -163,7 +153,7 @@ class FeatureExtractor:
 
     def __call__(self, images, batch_size=250):
         """uint8 images (N, H, W, 3) → float32 features (N, D), `batch_size` images at a time."""
-        images = _check_uint8(images)
+        images = check_uint8_images(images, "A feature extractor's input", allow_empty=True)
         size = _sides(self.input_size)
         self.resizes[f"{images.shape[1]}x{images.shape[2]}"] = resize_filter(images.shape[1:3], size)
         outputs = []
@@ -351,7 +341,7 @@ def train_feature_encoder(images, out_path, *, image_size=64, feature_dim=128, w
     Returns the `FeatureExtractor` ("kgan-encoder") of the saved file; `extractor.info` holds the
     training facts (reconstruction loss on a fixed batch at the start and at the end, seconds, ...).
     """
-    images = _check_uint8(images)
+    images = check_uint8_images(images, "A feature extractor's input", allow_empty=True)
     out_path = pathlib.Path(out_path)
     if out_path.suffix != ".keras":
         raise ValueError(f"The encoder is saved as a .keras file, got {str(out_path)!r}.")

@@ -23,6 +23,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kgan.metrics.checks import check_feature_pair
+
 __all__ = ["FrechetDistance", "frechet_distance", "frechet_distance_from_statistics"]
 
 
@@ -32,10 +34,8 @@ def frechet_distance(real_features, fake_features):
     Means, and covariances with the unbiased 1/(n − 1) normalisation (`np.cov`); N, M ≥ 2. For 1D features
     it is (μ₁ − μ₂)² + (σ₁ − σ₂)² with the sample means and standard deviations.
     """
-    real = _check_features(real_features, "real_features")
-    fake = _check_features(fake_features, "fake_features")
-    if real.shape[1] != fake.shape[1]:
-        raise ValueError(f"Feature dimensions differ: {real.shape[1]} and {fake.shape[1]}.")
+    covariance = (2, "at least 2 samples for a covariance")
+    real, fake = check_feature_pair(real_features, fake_features, {"real_features": covariance, "fake_features": covariance})
     return frechet_distance_from_statistics(
         real.mean(axis=0), np.cov(real, rowvar=False), fake.mean(axis=0), np.cov(fake, rowvar=False)
     )
@@ -63,15 +63,6 @@ def _psd_sqrt(sigma):
     """The symmetric square root of a PSD matrix: V diag(√λ) Vᵀ, rounding-negative λ clipped to 0."""
     eigenvalues, vectors = np.linalg.eigh((sigma + sigma.T) / 2)
     return (vectors * np.sqrt(np.clip(eigenvalues, 0, None))) @ vectors.T
-
-
-def _check_features(features, name):
-    features = np.asarray(features, np.float64)
-    if features.ndim != 2:
-        raise ValueError(f"{name} must be a 2D array (samples, features), got shape {features.shape}.")
-    if len(features) < 2:
-        raise ValueError(f"{name} needs at least 2 samples for a covariance, got {len(features)}.")
-    return features
 
 
 @keras.saving.register_keras_serializable(package="kgan")

@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from kgan.metrics.checks import check_feature_pair
+
 __all__ = ["KernelDistance", "kernel_distance", "mmd2_unbiased", "polynomial_kernel"]
 
 
@@ -56,10 +58,8 @@ def kernel_distance(real_features, fake_features, *, subsets=100, subset_size=10
     ddof = 0, as common KID implementations report it), not the standard error of the mean. Values are
     raw MMD²; papers often quote KID ×10³ (or ×100).
     """
-    real = _check_features(real_features, "real_features")
-    fake = _check_features(fake_features, "fake_features")
-    if real.shape[1] != fake.shape[1]:
-        raise ValueError(f"Feature dimensions differ: {real.shape[1]} and {fake.shape[1]}.")
+    unbiased = (2, "at least 2 samples for the unbiased estimate")
+    real, fake = check_feature_pair(real_features, fake_features, {"real_features": unbiased, "fake_features": unbiased})
     if not isinstance(subsets, (int, np.integer)) or subsets < 1:
         raise ValueError(f"subsets must be a positive integer, got {subsets!r}.")
     if not isinstance(subset_size, (int, np.integer)) or subset_size < 2:
@@ -76,11 +76,3 @@ def kernel_distance(real_features, fake_features, *, subsets=100, subset_size=10
     ]
     return KernelDistance(mean=float(np.mean(estimates)), std=float(np.std(estimates)))
 
-
-def _check_features(features, name):
-    features = np.asarray(features, np.float64)
-    if features.ndim != 2:
-        raise ValueError(f"{name} must be a 2D array (samples, features), got shape {features.shape}.")
-    if len(features) < 2:
-        raise ValueError(f"{name} needs at least 2 samples for the unbiased estimate, got {len(features)}.")
-    return features

@@ -20,6 +20,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from kgan.metrics.checks import check_feature_pair
+
 __all__ = ["DensityCoverage", "PrecisionRecall", "density_coverage", "kth_neighbour_distances", "precision_recall"]
 
 _BLOCK_BYTES = 64 * 2**20
@@ -100,16 +102,6 @@ def _squared_distance_blocks(a, b):
 def _check(real_features, fake_features, k, fake_needs_neighbours):
     if not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}.")
-    real, fake = np.asarray(real_features, np.float64), np.asarray(fake_features, np.float64)
-    for name, features in (("real_features", real), ("fake_features", fake)):
-        if features.ndim != 2:
-            raise ValueError(f"{name} must be a 2D array (samples, features), got shape {features.shape}.")
-    if real.shape[1] != fake.shape[1]:
-        raise ValueError(f"Feature dimensions differ: {real.shape[1]} and {fake.shape[1]}.")
-    if len(real) <= k:
-        raise ValueError(f"real_features needs more than k = {k} samples for k-th neighbour radii, got {len(real)}.")
-    if fake_needs_neighbours and len(fake) <= k:
-        raise ValueError(f"fake_features needs more than k = {k} samples for k-th neighbour radii, got {len(fake)}.")
-    if len(fake) == 0:
-        raise ValueError("fake_features is empty.")
-    return real, fake
+    radii = (k + 1, f"more than k = {k} samples for k-th neighbour radii")
+    needs = {"real_features": radii, **({"fake_features": radii} if fake_needs_neighbours else {})}
+    return check_feature_pair(real_features, fake_features, needs)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from kgan.images import check_uint8_images
+
 __all__ = ["SlicedWasserstein", "laplacian_pyramid", "pyramid_down", "pyramid_up", "sliced_wasserstein_distance"]
 
 PATCH_SIZE = 7
@@ -93,8 +95,8 @@ def sliced_wasserstein_distance(real, fake, *, seed=0, patches_per_image=128, di
     set's descriptors (N·`patches_per_image`·147 float32) are kept up to 256 MB, and beyond that
     recomputed from the pyramid for every chunk of directions, so the peak stays a few hundred MB.
     """
-    real = _check_images(real, "real")
-    fake = _check_images(fake, "fake")
+    real = check_uint8_images(real, "real", square=True)
+    fake = check_uint8_images(fake, "fake", square=True)
     if real.shape[1:] != fake.shape[1:]:
         raise ValueError(f"real and fake images must have the same size, got {real.shape[1:]} and {fake.shape[1:]}.")
     if not isinstance(patches_per_image, (int, np.integer)) or patches_per_image < 1:
@@ -248,12 +250,3 @@ def _resolutions(size, min_resolution):
     return [size >> level for level in range(int(np.log2(size // min_resolution)) + 1)]
 
 
-def _check_images(images, name):
-    images = np.asarray(images)
-    if images.ndim != 4 or images.shape[-1] != 3 or images.shape[1] != images.shape[2]:
-        raise ValueError(f"{name} must be square RGB images (N, S, S, 3), got shape {images.shape}.")
-    if images.dtype != np.uint8:
-        raise ValueError(f"{name} must be uint8 in [0, 255] (kgan.images.to_uint8 maps [-1, 1]), got {images.dtype}.")
-    if len(images) == 0:
-        raise ValueError(f"{name} is empty.")
-    return images
