@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from kgan.metrics.frechet import FrechetDistance, frechet_distance, frechet_distance_from_statistics
-from tests.metrics.image_sets import BLURS, NOISES, degraded, features, real_and_fake, strictly_increasing
+from tests.metrics.image_sets import BLURS, NOISES, degraded, features, strictly_increasing
 
 
 def test_one_dimensional_gaussians():
@@ -49,12 +49,6 @@ def test_singular_covariances_give_zero_not_nan():
     x = np.random.default_rng(2).normal(size=(10, 32))
     assert abs(frechet_distance(x, x)) < 1e-5
     assert np.isfinite(frechet_distance(x, x[::-1] * 1.5))
-
-
-@pytest.fixture(scope="module")
-def face_features():
-    real, fake = real_and_fake(1000, 32)
-    return features(real), fake
 
 
 def test_frechet_distance_of_a_set_against_itself_is_zero(face_features):

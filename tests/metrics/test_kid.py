@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from kgan.metrics.kid import kernel_distance, mmd2_unbiased, polynomial_kernel
-from tests.metrics.image_sets import BLURS, NOISES, degraded, features, real_and_fake, strictly_increasing
+from tests.metrics.image_sets import BLURS, NOISES, degraded, features, strictly_increasing
 
 
 def test_polynomial_kernel_by_hand():
@@ -76,12 +76,6 @@ def test_seeds_fix_the_value():
     assert kernel_distance(x, y, subsets=20, subset_size=100, seed=7) == first
     other = kernel_distance(x, y, subsets=20, subset_size=100, seed=8)
     assert other.mean != first.mean and other.mean == pytest.approx(first.mean, rel=0.2)
-
-
-@pytest.fixture(scope="module")
-def face_features():
-    real, fake = real_and_fake(1000, 32)
-    return features(real), fake
 
 
 def test_kernel_distance_of_a_set_against_itself_is_near_zero(face_features):

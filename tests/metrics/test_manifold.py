@@ -5,7 +5,7 @@ import pytest
 
 from kgan.metrics import manifold
 from kgan.metrics.manifold import density_coverage, kth_neighbour_distances, precision_recall
-from tests.metrics.image_sets import BLURS, NOISES, degraded, features, real_and_fake, strictly_increasing
+from tests.metrics.image_sets import BLURS, NOISES, degraded, features, strictly_increasing
 
 # k = 1. Real radii (distance to the nearest other real point): 2, 2, 3, 3.
 REAL = np.array([[0, 0], [2, 0], [10, 0], [10, 3]], float)
@@ -67,12 +67,6 @@ def test_blocks_give_the_same_answer(monkeypatch):
     whole = precision_recall(real, fake), density_coverage(real, fake)
     monkeypatch.setattr(manifold, "_BLOCK_BYTES", 8 * 200 * 7)  # 7 rows at a time
     assert (precision_recall(real, fake), density_coverage(real, fake)) == whole
-
-
-@pytest.fixture(scope="module")
-def face_features():
-    real, fake = real_and_fake(1000, 32)
-    return features(real), fake
 
 
 @pytest.mark.parametrize("kind, amounts", [("blur", BLURS), ("noise", NOISES)])
