@@ -1,13 +1,16 @@
 """kgan.export: a SavedModel generator that a TensorFlow-only process loads and samples like Keras."""
 
+import dataclasses
 import json
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import kgan
-from kgan.export import export_generator
+from kgan.export import export_generator, load_generator, sample_images
+from kgan.run import RunConfig, train
 from tests.helpers import subprocess_env, toy_batches
 
 LOAD_WITH_TENSORFLOW_ONLY = r"""
@@ -60,3 +63,22 @@ def test_exported_generator_with_spectral_norm_reloads_with_tensorflow_alone(mak
     sample = np.array(out["sample_a"])
     assert sample.shape == (3, 16, 16, 3) and sample.min() >= 0 and sample.max() <= 255
     assert out["sample_a"] == out["sample_b"] and out["sample_a"] != out["sample_c"]
+
+
+def test_generators_of_a_run_load_from_every_file_and_sample_alike(tmp_path):
+    tiny = RunConfig(epochs=1, steps_per_epoch=2, batch_size=8, image_size=16, width=4, latent_dim=8, toy_images=64, seed=1, verbose=0)
+    result = train(dataclasses.replace(tiny, out=str(tmp_path / "run")))
+    z = np.random.default_rng(0).normal(size=(2, 8)).astype("float32")
+    expected = result.gan.generator(z, training=False)
+    for path in ("run", "run/gan.keras", "run/generator.keras"):
+        np.testing.assert_allclose(load_generator(str(tmp_path / path))(z, training=False), expected, atol=1e-6)
+        np.testing.assert_array_equal(sample_images(str(tmp_path / path), 5, 3), sample_images(str(tmp_path / "run"), 5, 3))
+    kgan.export.export_generator(result.gan, tmp_path / "saved")
+    assert np.abs(sample_images(str(tmp_path / "saved"), 5, 3).astype(int) - sample_images(str(tmp_path / "run"), 5, 3)).max() <= 1
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="no gan.keras or generator.keras"):
+        load_generator(str(tmp_path / "empty"))
+    # sampling in batches draws the same images as one batch
+    np.testing.assert_array_equal(
+        sample_images(str(tmp_path / "run"), 5, 3, batch_size=2), sample_images(str(tmp_path / "run"), 5, 3)
+    )

@@ -11,9 +11,7 @@ import keras
 import numpy as np
 import pytest
 
-import kgan
 from kgan.data import DataSourceError
-from kgan.export import load_generator, sample_images
 from kgan.run import RunConfig, train
 from tests.helpers import ROOT, subprocess_env
 
@@ -85,20 +83,6 @@ def test_a_run_rejects_a_point_recipe_and_too_little_data(tmp_path):
         train(dataclasses.replace(TINY, toy_images=5, out=str(tmp_path / "b")))
     with pytest.raises(DataSourceError, match="nothing.zip: no such file"):
         train(dataclasses.replace(TINY, data=str(tmp_path / "nothing.zip"), out=str(tmp_path / "c")))
-
-
-def test_generators_of_a_run_load_from_every_file_and_sample_alike(tmp_path):
-    result = train(dataclasses.replace(TINY, epochs=1, out=str(tmp_path / "run")))
-    z = np.random.default_rng(0).normal(size=(2, 8)).astype("float32")
-    expected = result.gan.generator(z, training=False)
-    for path in ("run", "run/gan.keras", "run/generator.keras"):
-        np.testing.assert_allclose(load_generator(str(tmp_path / path))(z, training=False), expected, atol=1e-6)
-        np.testing.assert_array_equal(sample_images(str(tmp_path / path), 5, 3), sample_images(str(tmp_path / "run"), 5, 3))
-    kgan.export.export_generator(result.gan, tmp_path / "saved")
-    assert np.abs(sample_images(str(tmp_path / "saved"), 5, 3).astype(int) - sample_images(str(tmp_path / "run"), 5, 3)).max() <= 1
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(FileNotFoundError, match="no gan.keras or generator.keras"):
-        load_generator(str(tmp_path / "empty"))
 
 
 # ---------------------------------------------------------------------------------------------- a killed process
