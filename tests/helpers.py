@@ -37,7 +37,9 @@ def normal(shape, seed=0, scale=1.0, dtype="float32"):
     return (scale * np.random.default_rng(seed).normal(size=shape)).astype(dtype)
 
 
-def run_layer_test(make_layer, input_shape, expected_config=None, prepare=None, batch_sizes=(2, 6), tmp_path=None):
+def run_layer_test(
+    make_layer, input_shape, expected_config=None, prepare=None, batch_sizes=(2, 6), tmp_path=None, dtype_policy=None
+):
     """The contract every kgan layer keeps, in the spirit of Keras' `run_layer_test`.
 
     Args:
@@ -48,19 +50,43 @@ def run_layer_test(make_layer, input_shape, expected_config=None, prepare=None, 
             that the comparisons see all of it (a fresh γ = 0 or an unused `u` would hide a path).
         batch_sizes: two batch sizes the layer accepts, for the SavedModel check.
         tmp_path: a folder for the `.keras` file and the SavedModel.
+        dtype_policy: a global dtype policy ("mixed_float16", "mixed_bfloat16") to run the whole
+            contract under; the previous global policy is restored afterwards.
 
     Checks: (1) the config round trip gives an equal config, the expected settings and, with the same
     weights, the same outputs; (2) a model holding the layer round-trips through a `.keras` file with
     every weight and its outputs; (3) a SavedModel of that model serves both batch sizes with the
-    same outputs (≤ 1e-5); (4) two compiled training steps of a model with a Dense head, in training
-    mode, give finite losses and change every trainable weight of the layer (of the model, when the
-    layer has none).
+    same outputs (≤ 1e-5, in any policy: the same ops in the same dtype); (4) two
+    compiled training steps of a model with a Dense head, in training mode, give finite losses and
+    finite gradients and change every trainable weight of the layer (of the model, when the layer
+    has none). Every output is finite and in the layer's compute dtype, and every variable in its
+    policy's variable dtype: float32 under "mixed_float16" / "mixed_bfloat16", which compute in
+    16 bits and store in 32.
 
     Returns the layer trained in (4) and its weights' values before training, by path, for checks
     of state only the layer knows (spectral norm's `u`).
     """
+    previous_policy = keras.config.dtype_policy()
+    if dtype_policy is not None:
+        keras.config.set_dtype_policy(dtype_policy)
+    try:
+        return _run_layer_contract(make_layer, input_shape, expected_config, prepare, batch_sizes, tmp_path)
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
+
+
+def _run_layer_contract(make_layer, input_shape, expected_config, prepare, batch_sizes, tmp_path):
     batch = batch_sizes[-1]
     x = normal((batch, *input_shape), seed=1)
+    policy = keras.config.dtype_policy()  # what a layer built without `dtype` gets
+
+    def values(outputs):
+        """The outputs as a float32 numpy array (numpy has no bfloat16), after the dtype and finiteness checks."""
+        compute_dtype = policy.compute_dtype
+        assert keras.backend.standardize_dtype(outputs.dtype) == compute_dtype, (outputs.dtype, compute_dtype)
+        outputs = np.asarray(tf.cast(outputs, tf.float32))
+        assert np.isfinite(outputs).all(), "non-finite outputs"
+        return outputs
 
     def model_around(head=False, ready=True):
         inputs = keras.Input(input_shape)
@@ -75,6 +101,9 @@ def run_layer_test(make_layer, input_shape, expected_config=None, prepare=None, 
 
     # (1) config round trip
     model, layer = model_around()
+    policy = layer.dtype_policy  # the global one, unless `make_layer` gives the layer its own
+    for variable in layer.weights:
+        assert variable.dtype == policy.variable_dtype, (variable.path, variable.dtype)
     config = layer.get_config()
     clone = type(layer).from_config(copy.deepcopy(config))
     clone(x)
@@ -82,7 +111,7 @@ def run_layer_test(make_layer, input_shape, expected_config=None, prepare=None, 
     for name, value in (expected_config or {}).items():
         assert getattr(clone, name) == value, name
     clone.set_weights(layer.get_weights())
-    np.testing.assert_allclose(clone(x).numpy(), layer(x).numpy(), atol=1e-6)
+    np.testing.assert_allclose(values(clone(x)), values(layer(x)), atol=1e-6)
 
     # (2) .keras file round trip
     path = pathlib.Path(tmp_path) / f"{layer.name}.keras"
@@ -90,7 +119,7 @@ def run_layer_test(make_layer, input_shape, expected_config=None, prepare=None, 
     loaded = keras.models.load_model(path)
     for saved, restored in zip(model.weights, loaded.weights, strict=True):
         np.testing.assert_array_equal(saved.numpy(), restored.numpy(), err_msg=saved.path)
-    np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), atol=1e-6)
+    np.testing.assert_allclose(values(loaded(x)), values(model(x)), atol=1e-6)
 
     # (3) SavedModel export, any batch size
     archive = keras.export.ExportArchive()
@@ -103,7 +132,7 @@ def run_layer_test(make_layer, input_shape, expected_config=None, prepare=None, 
     reloaded = tf.saved_model.load(str(pathlib.Path(tmp_path) / f"{layer.name}_saved"))
     for size in batch_sizes:
         inputs = normal((size, *input_shape), seed=size)
-        assert np.abs(reloaded.serve(tf.constant(inputs)).numpy() - model(inputs).numpy()).max() <= 1e-5
+        assert np.abs(values(reloaded.serve(tf.constant(inputs))) - values(model(inputs))).max() <= 1e-5
 
     # (4) training, in a compiled step (a layer may change the batch axis, as packing does, so no `fit`);
     # two steps: a block that starts as the identity passes no gradient at first
@@ -115,12 +144,17 @@ def run_layer_test(make_layer, input_shape, expected_config=None, prepare=None, 
     @tf.function
     def train_step():
         with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(model(x, training=True) - targets))
-        optimizer.apply(tape.gradient(loss, model.trainable_variables), model.trainable_variables)
-        return loss
+            # the loss in float32, as kgan's rule for losses is under a mixed policy
+            loss = tf.reduce_mean(tf.square(tf.cast(model(x, training=True), tf.float32) - targets))
+        gradients = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply(gradients, model.trainable_variables)
+        return loss, gradients
 
     for _ in range(2):
-        assert np.isfinite(float(train_step()))
+        loss, gradients = train_step()
+        assert np.isfinite(float(loss))
+        for variable, gradient in zip(model.trainable_variables, gradients, strict=True):
+            assert np.isfinite(gradient.numpy()).all(), f"{variable.path}: non-finite gradient"
     trained = layer.trainable_weights or model.trainable_weights
     assert trained, "nothing to train"
     for variable in trained:

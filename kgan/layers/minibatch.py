@@ -11,11 +11,18 @@ sample's features:
 
 Both make a sample's output depend on its batch mates, so (like BatchNorm) they do not belong in a
 WGAN-GP critic, whose gradient penalty assumes per-sample scores.
+
+Under a mixed precision policy (`mixed_float16`, `mixed_bfloat16`) both compute their statistic in
+float32 and return it in the compute dtype. float16 has too few bits for them: the L1 distances
+between nearly equal samples are differences of nearly equal numbers, and `MinibatchStdDev`'s
+epsilon of 1e-8 is 0 in float16 (the smallest float16 is about 6e-8), so a collapsed batch (zero
+variance) would give sqrt(0), whose gradient is infinite — exactly the case the layer exists for.
 """
 
 import keras
-import tensorflow as tf
 from keras import ops
+
+from kgan.layers.packing import check_batch_multiple
 
 __all__ = ["MinibatchDiscrimination", "MinibatchStdDev"]
 
@@ -34,6 +41,8 @@ class MinibatchDiscrimination(keras.layers.Layer):
     gets o = 1 for every kernel; a batch of n identical samples gets n.
 
     `kernel_initializer` draws T (default N(0, 0.05), small so that the first distances are small).
+    T is kept and read in float32 under a mixed policy, and M, the distances and the sums are
+    computed in float32; only the appended feature is cast to the compute dtype.
     Needs rank-2 input: flatten conv maps first (`keras.layers.Flatten`). It builds a
     (batch, batch, num_kernels, kernel_dim) difference tensor, so its cost grows with batch².
     """
@@ -59,14 +68,18 @@ class MinibatchDiscrimination(keras.layers.Layer):
             shape=(features, self.num_kernels * self.kernel_dim),
             initializer=self.kernel_initializer,
             name="kernel",
+            autocast=False,  # read in float32 even under a mixed policy: the distances need its precision
         )
 
     def call(self, inputs):
-        rows = ops.reshape(ops.matmul(inputs, self.kernel), (-1, self.num_kernels, self.kernel_dim))
+        # float32 at least (float64 stays float64): differences of nearly equal rows lose all their bits in float16
+        statistics_dtype = keras.backend.result_type(self.kernel.dtype, "float32")
+        projected = ops.matmul(ops.cast(inputs, statistics_dtype), ops.cast(self.kernel, statistics_dtype))
+        rows = ops.reshape(projected, (-1, self.num_kernels, self.kernel_dim))
         # (batch, 1, K, D) − (1, batch, K, D): every pair (i, j) by broadcasting, so any batch size works.
         distances = ops.sum(ops.abs(rows[:, None] - rows[None, :]), axis=-1)  # (batch, batch, K)
         closeness = ops.sum(ops.exp(-distances), axis=1)  # sum over j, self term included
-        return ops.concatenate([inputs, closeness], axis=-1)
+        return ops.concatenate([inputs, ops.cast(closeness, inputs.dtype)], axis=-1)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[-1] + self.num_kernels)
@@ -85,15 +98,19 @@ class MinibatchDiscrimination(keras.layers.Layer):
 class MinibatchStdDev(keras.layers.Layer):
     """Images (batch, H, W, C) → (batch, H, W, C + 1): one extra map holding its group's spread.
 
-    The group size used is G = min(group_size, batch); the batch must be a multiple of G (checked at
-    run time, also inside a graph). As ProGAN's reshape to (G, batch/G, H, W, C) does, the batch is
-    split into M = batch/G groups *by stride*: group m holds samples m, m + M, m + 2M, …, so sample i
-    belongs to group i mod M. For each group, the standard deviation over its G samples,
+    The group size used is G = min(group_size, batch); the batch must be a multiple of G: a ValueError
+    when the batch size is known at trace time, an InvalidArgumentError naming the sizes when it is
+    not (inside a graph, XLA-compiled or not; see `kgan.layers.packing.check_batch_multiple`).
+    As ProGAN's reshape to (G, batch/G, H, W, C) does, the batch is split into M = batch/G groups
+    *by stride*: group m holds samples m, m + M, m + 2M, …, so sample i belongs to
+    group i mod M. For each group, the standard deviation over its G samples,
     sqrt(population variance + epsilon), is taken at every (h, w, c), averaged to one scalar, and
     written as a constant (H, W, 1) map onto each of its samples.
 
     A batch of one (G = 1) or a group of identical samples gives the feature sqrt(epsilon) ≈ 1e-4,
-    essentially 0: exactly the signal a collapsed generator gives away.
+    essentially 0: exactly the signal a collapsed generator gives away. The statistic is computed in
+    float32 (float64 for float64 inputs), so epsilon keeps the square root, and its gradient, finite
+    under a float16 policy too; the feature map is then cast to the input's dtype.
     """
 
     def __init__(self, group_size=4, epsilon=1e-8, **kwargs):
@@ -104,17 +121,26 @@ class MinibatchStdDev(keras.layers.Layer):
         self.epsilon = float(epsilon)
         self.input_spec = keras.InputSpec(ndim=4)
 
+    def _message_parts(self, batch, group):
+        return [
+            "MinibatchStdDev: the batch size", batch, "is not a multiple of the group size", group,
+            f"(min(group_size={self.group_size}, batch size)); use a batch size that is a multiple of it.",
+        ]
+
     def call(self, inputs):
         batch, height, width, channels = ops.shape(inputs)
-        group = ops.minimum(self.group_size, batch)
-        divisible = tf.debugging.Assert(
-            ops.equal(batch % group, 0),
-            ["MinibatchStdDev: the batch size", batch, "is not a multiple of the group size", group],
+        # G is a Python int when the batch size is known at trace time, so the check is a plain ValueError
+        # then. (At least 1, so that an empty batch passes through instead of dividing by zero.)
+        if isinstance(batch, int):
+            group = max(min(self.group_size, batch), 1)
+        else:
+            group = ops.maximum(ops.minimum(self.group_size, batch), 1)
+        inputs = check_batch_multiple(
+            inputs, group, self._message_parts, "MinibatchStdDev_batch_size_must_be_a_multiple_of_group_size"
         )
-        # Inside tf.function the check must run before the reshape, whose own error would not say why.
-        with tf.control_dependencies([divisible]):
-            inputs = tf.identity(inputs)
-        grouped = ops.reshape(inputs, (group, -1, height, width, channels))  # (G, M, H, W, C)
+        # float32 at least: epsilon = 1e-8 is 0 in float16, and sqrt(0) has an infinite gradient.
+        statistics_dtype = keras.backend.result_type(inputs.dtype, "float32")
+        grouped = ops.reshape(ops.cast(inputs, statistics_dtype), (group, -1, height, width, channels))  # (G, M, H, W, C)
         variance = ops.var(grouped, axis=0)  # population variance over each group's G samples
         spread = ops.mean(ops.sqrt(variance + self.epsilon), axis=(1, 2, 3))  # (M,)
         # Row i of the tiled (G·M, …) map is group i mod M, matching the reshape above.

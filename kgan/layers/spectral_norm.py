@@ -20,10 +20,30 @@ stored kernel is the normalised one, no gradient flows through σ (the optimizer
 already-divided kernel as a plain weight), and each training call re-projects it. Use Keras' wrapper
 when you want a cheap hard re-projection; use this one for the paper's formulation — gradient through
 σ, raw kernel kept in the variable, `W / σ` recomputed in every forward pass (training or not).
+
+Under a mixed precision policy the power iteration, σ and `W / σ` are computed in float32 from the
+float32 kernel variable, and only the wrapped layer's own matmul or convolution runs in the compute
+dtype. In float16 the iteration would fail: ε = 1e-12 is 0 there, so an all-zero kernel (a fresh or
+dead layer) would give 0 / 0 = NaN and poison `u` for good; and the gradient of `W / σ` carries a
+factor 1/σ, which must be applied in float32 (for the zero kernel it is 1/ε = 1e12, float16's
+largest number is 65504). Only ∂loss/∂(W / σ), a plain kernel gradient, passes through float16.
 """
+
+import contextlib
 
 import keras
 from keras import ops
+
+try:
+    # Keras exports no way to read a variable without autocasting it; `AutocastScope(None)` is what its
+    # own Layer.__call__ enters for that. Without it (a future Keras), kernels are read as the compute
+    # dtype: forward values stay right, only a kernel with σ far below 1 can overflow float16 gradients.
+    from keras.src.backend import AutocastScope
+
+    def _full_precision_reads():
+        return AutocastScope(None)
+except ImportError:  # pragma: no cover
+    _full_precision_reads = contextlib.nullcontext
 
 __all__ = ["SpectralNormalization"]
 
@@ -50,13 +70,17 @@ class SpectralNormalization(keras.layers.Wrapper):
     steps and stores the new `u`; any other call reuses the stored `u` untouched. Both then divide by
     σ = ‖W u‖, so an inference call right after a training call divides by the same σ. The kernel
     variable itself is never written.
+
+    σ, `u` and `W / σ` are computed in float32 (float64 for a float64 kernel), whatever the policy,
+    from the kernel variable read in its own dtype (not autocast to the compute dtype); the wrapped
+    layer then runs with `W / σ` in its compute dtype, and the output is in the wrapper's.
     """
 
     def __init__(self, layer, power_iterations=1, epsilon=1e-12, seed=None, **kwargs):
         super().__init__(layer, **kwargs)
         if not isinstance(layer, SUPPORTED_LAYERS):
             supported = ", ".join(cls.__name__ for cls in SUPPORTED_LAYERS)
-            raise ValueError(f"SpectralNormalization wraps {supported}; got {type(layer).__name__}.")
+            raise ValueError(f"SpectralNormalization wraps {supported}; got {type(layer).__name__}.")  # noqa: TRY004 (a bad option)
         if power_iterations < 1:
             raise ValueError(f"power_iterations must be at least 1, got {power_iterations}.")
         self.power_iterations = int(power_iterations)
@@ -68,7 +92,7 @@ class SpectralNormalization(keras.layers.Wrapper):
         kernel = getattr(self.layer, "kernel", None)
         if not isinstance(kernel, keras.Variable):
             # e.g. a LoRA-enabled or quantized layer, whose `kernel` is computed, not stored
-            raise ValueError(
+            raise ValueError(  # noqa: TRY004 (a bad option, as all of kgan's)
                 f"SpectralNormalization needs a layer whose `kernel` is a variable; "
                 f"{self.layer.name!r} has {type(kernel).__name__}."
             )
@@ -80,11 +104,15 @@ class SpectralNormalization(keras.layers.Wrapper):
             dtype=kernel.dtype,
             # every replica computes the same u (it depends on the kernel only), so keep the first's
             aggregation="only_first_replica",
+            autocast=False,  # read in full precision under a mixed policy: u is the iteration's state
         )
 
     def _kernel_matrix(self):
+        """The kernel as a (rows, out) matrix, in float32 at least (float64 stays float64)."""
         kernel = self.layer.kernel
-        return ops.reshape(kernel.value, (-1, kernel.shape[-1]))
+        with _full_precision_reads():  # the float32 variable, not its float16 copy of a mixed call
+            matrix = ops.reshape(kernel.value, (-1, kernel.shape[-1]))
+        return ops.cast(matrix, keras.backend.result_type(matrix.dtype, "float32"))
 
     def _power_iteration(self, matrix, training):
         """(σ, u) for `matrix`; σ is differentiable in `matrix`, u and v are constants."""
@@ -113,9 +141,11 @@ class SpectralNormalization(keras.layers.Wrapper):
         sigma, u = self._power_iteration(matrix, training)
         if training:
             # An all-zero kernel gives u = 0, from which the iteration could never leave: keep the old u.
+            u = ops.cast(u, self.u.dtype)
             self.u.assign(ops.where(ops.any(ops.not_equal(u, 0)), u, self.u.value))
         kernel = self.layer.kernel
-        return ops.reshape(matrix / ops.maximum(sigma, self.epsilon), kernel.shape)
+        # Divided in float32, then handed over in the dtype the kernel reads as here (the compute dtype in a mixed call).
+        return ops.cast(ops.reshape(matrix / ops.maximum(sigma, self.epsilon), kernel.shape), kernel.dtype)
 
     def call(self, inputs, training=None):
         normalized = self._normalize(training=bool(training))
@@ -130,7 +160,9 @@ class SpectralNormalization(keras.layers.Wrapper):
             outputs = self.layer(inputs, training=training)
         for loss in scope.losses:  # the wrapped layer's activity regularizer, collected by the scope
             self.add_loss(loss)
-        return outputs
+        # The wrapped layer answers in its own compute dtype; the model sees the wrapper's (they differ
+        # when only the wrapper was given `dtype="mixed_float16"`).
+        return ops.cast(outputs, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return self.layer.compute_output_shape(input_shape)

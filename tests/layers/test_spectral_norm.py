@@ -1,4 +1,5 @@
-"""kgan.layers.SpectralNormalization: σ against numpy's SVD, the gradient through σ, `u`, and the layer contract."""
+"""kgan.layers.SpectralNormalization: σ against numpy's SVD, the gradient through σ, `u`, mixed precision (σ in
+float32, the all-zero kernel in float16), and the layer contract."""
 
 import keras
 import numpy as np
@@ -8,10 +9,18 @@ import tensorflow as tf
 from kgan.layers import SpectralNormalization
 from tests.helpers import normal, run_layer_test
 
+MIXED_POLICIES = ["mixed_float16", "mixed_bfloat16"]
+
 
 @pytest.fixture(autouse=True)
 def seeded():
     keras.utils.set_random_seed(0)
+    yield
+    keras.config.set_dtype_policy("float32")  # whatever a test set
+
+
+def as_float64(tensor):
+    return tf.cast(tensor, tf.float64).numpy()
 
 
 def kernel_matrix(kernel):
@@ -137,6 +146,74 @@ def test_u_survives_an_all_zero_kernel():
     assert float(wrapper.spectral_norm()) == pytest.approx(largest_singular_value(inner.kernel.numpy()), rel=1e-4)
 
 
+@pytest.mark.parametrize("policy", MIXED_POLICIES)
+def test_power_iteration_runs_on_the_float32_kernel_under_mixed_precision(policy):
+    """The same weights and calls under float32 and under a mixed policy give the same u and σ, to float32 precision.
+
+    Read as the 16-bit compute dtype (rounded at 2⁻¹¹ or 2⁻⁸), the kernel would move u by ~1e-3.
+    """
+    x = normal((4, 7))
+    exact = SpectralNormalization(keras.layers.Dense(5), seed=1)
+    exact(x)
+    keras.config.set_dtype_policy(policy)
+    mixed = SpectralNormalization(keras.layers.Dense(5), seed=1)
+    mixed(x)
+    mixed.set_weights(exact.get_weights())  # u, kernel, bias
+    for _ in range(3):
+        expected = exact(x, training=True)
+        outputs = mixed(x, training=True)
+    assert mixed.u.dtype == "float32" and outputs.dtype == keras.config.dtype_policy().compute_dtype
+    np.testing.assert_allclose(mixed.u.numpy(), exact.u.numpy(), atol=1e-6)
+    assert float(mixed.spectral_norm()) == pytest.approx(float(exact.spectral_norm()), rel=1e-6)
+    # the wrapped Dense itself runs in 16 bits: its outputs agree to the compute dtype's precision only
+    np.testing.assert_allclose(as_float64(outputs), expected.numpy(), rtol=3e-2, atol=3e-2)
+
+
+@pytest.mark.parametrize("policy", MIXED_POLICIES)
+def test_all_zero_kernel_in_16_bits_gives_finite_outputs_and_gradients(policy):
+    """ε = 1e-12 is 0 in float16: a σ computed there made 0 / 0 = NaN, and a u of NaNs forever after."""
+    keras.config.set_dtype_policy(policy)
+    compute_dtype = keras.config.dtype_policy().compute_dtype
+    inner = keras.layers.Dense(3, kernel_initializer="zeros")
+    wrapper = SpectralNormalization(inner, power_iterations=2)
+    x = normal((2, 4))
+    weights = normal((2, 3), seed=2)
+    wrapper(x)
+    u = wrapper.u.numpy()
+    with tf.GradientTape() as tape:
+        outputs = wrapper(x, training=True)
+        loss = tf.reduce_sum(weights * tf.cast(outputs, tf.float32))
+    kernel_gradient, bias_gradient = tape.gradient(loss, [inner.kernel, inner.bias])
+    assert outputs.dtype == compute_dtype
+    np.testing.assert_array_equal(as_float64(outputs), 0.0)  # x · (0 / ε) + 0
+    np.testing.assert_array_equal(wrapper.u.numpy(), u)  # the zero iterate is not stored
+    # The zero kernel has σ = 0 < ε, so W / max(σ, ε) = W / ε and d loss / dW = xᵀ · weights / ε = 1e12 · xᵀ · weights:
+    # finite, because only xᵀ · weights (the plain kernel gradient) is formed in 16 bits and the 1/ε in float32.
+    rounded_x, rounded_weights = as_float64(tf.cast(x, compute_dtype)), as_float64(tf.cast(weights, compute_dtype))
+    np.testing.assert_allclose(kernel_gradient.numpy(), rounded_x.T @ rounded_weights / 1e-12, rtol=2e-2)
+    np.testing.assert_allclose(bias_gradient.numpy(), weights.sum(axis=0), rtol=1e-2)
+    # and the iteration recovers once the kernel is not zero
+    inner.kernel.assign(normal((4, 3), seed=1))
+    for _ in range(20):
+        wrapper(x, training=True)
+    assert float(wrapper.spectral_norm()) == pytest.approx(largest_singular_value(inner.kernel.numpy()), rel=1e-4)
+
+
+@pytest.mark.parametrize("inner_dtype", [None, "mixed_float16"])
+def test_a_wrapper_given_its_own_mixed_policy(inner_dtype):
+    """The global policy stays float32; the wrapper (and maybe its layer) is given mixed_float16."""
+    inner = keras.layers.Dense(3, kernel_initializer="zeros", dtype=inner_dtype)
+    wrapper = SpectralNormalization(inner, dtype="mixed_float16")
+    x = normal((2, 4))
+    with tf.GradientTape() as tape:
+        outputs = wrapper(x, training=True)
+        loss = tf.reduce_sum(tf.cast(outputs, tf.float32))
+    gradients = tape.gradient(loss, wrapper.trainable_weights)
+    assert outputs.dtype == "float16"  # the wrapper's compute dtype, whatever its layer's
+    assert all(variable.dtype == "float32" for variable in wrapper.weights)
+    assert np.isfinite(as_float64(outputs)).all() and all(np.isfinite(g.numpy()).all() for g in gradients)
+
+
 def test_stateless_call_of_the_model_reaches_every_wrapped_variable():
     """An enclosing StatelessScope's values (kernel and bias alike) must show through the wrapper's own scope."""
     wrapper = SpectralNormalization(keras.layers.Dense(2))
@@ -176,3 +253,22 @@ def test_layer_contract(make_inner, input_shape, settings, tmp_path):
         lambda: SpectralNormalization(make_inner(), **settings), input_shape, settings, prepare=move_u, tmp_path=tmp_path
     )
     assert not np.array_equal(layer.u.numpy(), before[layer.u.path])  # the power iteration ran in training
+
+
+@pytest.mark.parametrize("policy", MIXED_POLICIES)
+@pytest.mark.parametrize(
+    "make_inner, input_shape",
+    [
+        (lambda: keras.layers.Dense(3), (6,)),
+        (lambda: keras.layers.Conv2D(2, 3), (5, 5, 2)),
+        (lambda: keras.layers.Conv2DTranspose(2, 3, strides=2), (3, 3, 2)),
+    ],
+    ids=["dense", "conv2d", "conv2d_transpose"],
+)
+def test_layer_contract_under_mixed_precision(make_inner, input_shape, policy, tmp_path):
+    layer, before = run_layer_test(
+        lambda: SpectralNormalization(make_inner(), seed=1), input_shape, {"seed": 1}, prepare=move_u, tmp_path=tmp_path,
+        dtype_policy=policy,
+    )
+    assert layer.compute_dtype == keras.mixed_precision.Policy(policy).compute_dtype
+    assert not np.array_equal(layer.u.numpy(), before[layer.u.path])
