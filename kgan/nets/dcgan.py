@@ -13,10 +13,15 @@ Architectures (a training *recipe* — nets, optimizers, losses, tricks — is `
   book's valid-padded stack with global average pooling. This is the architecture that trains.
 
 Options for the tricks of later papers — spectral normalisation, minibatch discrimination / stddev,
-self-attention — use the layers of `kgan.layers`; their defaults leave the two architectures as above.
+self-attention, other normalisations, resize-convolution upsampling, dropout in G — use the layers of
+`kgan.layers` and Keras; their defaults leave the two architectures as above.
 
 Both generators are the same shape: z → ConvTranspose k4 s1 "valid" to 4×4, then k4 s2 "same"
-upsamplings that halve the channels, BN + ReLU between, tanh out.
+upsamplings that halve the channels, BN + ReLU between, tanh out. A stride-2 transposed conv can
+paint a checkerboard: neighbouring output pixels are made from different kernel taps (even and odd
+positions), so even a flat input comes out periodic. `upsample="resize"` swaps each for a
+nearest-neighbour ×2 resize and a k3 "same" conv (Odena et al. 2016), which treats every output
+pixel alike.
 """
 
 import functools
@@ -27,8 +32,9 @@ from keras import layers
 
 from kgan.defaults import IMAGE_SIZE, LATENT_DIM, WIDTH
 from kgan.layers import MinibatchDiscrimination, MinibatchStdDev, SelfAttention2D, SpectralNormalization
+from kgan.layers.pixel_norm import PixelNormalization
 
-__all__ = ["ARCHITECTURES", "MINIBATCH", "NORMS", "build_generator", "build_discriminator"]
+__all__ = ["ARCHITECTURES", "GENERATOR_NORMS", "MINIBATCH", "NORMS", "UPSAMPLINGS", "build_discriminator", "build_generator"]
 
 ARCHITECTURES = ("book", "dcgan")
 
@@ -79,55 +85,109 @@ class _Attention:
             )
 
 
+UPSAMPLINGS = ("transpose", "resize")
+NORMS = ("batch", "layer", "instance", None)  # the discriminator's
+GENERATOR_NORMS = ("batch", "layer", "instance", "pixel", None)
+
+
+def _check_choice(option, value, choices):
+    if value not in choices:
+        raise ValueError(f"Unknown {option} {value!r}; choose one of {choices}.")
+
+
+def _upsampling(filters, upsample, init, spectral_norm, name, use_bias=False):
+    """One ×2 upsampling as a callable: a k4 s2 transposed conv, or a nearest ×2 resize then a k3 conv.
+
+    The conv keeps the transposed conv's name in both cases, so `get_layer(name)` finds the weights.
+    """
+    if upsample == "transpose":
+        conv = layers.Conv2DTranspose(filters, 4, 2, "same", use_bias=use_bias, kernel_initializer=init, name=name)
+        return _spectral(conv, spectral_norm)
+    # Odena et al. 2016: after a nearest-neighbour resize every output pixel sees the same k3 kernel,
+    # so a flat map stays flat; a k4 s2 transposed conv gives even and odd pixels different taps.
+    resize = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_resize")
+    conv = _spectral(layers.Conv2D(filters, 3, 1, "same", use_bias=use_bias, kernel_initializer=init, name=name), spectral_norm)
+    return lambda x: conv(resize(x))
+
+
 def build_generator(
     architecture="dcgan", image_size=IMAGE_SIZE, latent_dim=LATENT_DIM, width=WIDTH, channels=3, spectral_norm=False,
-    attention_at=None, synchronized_bn=False, name="generator",
+    attention_at=None, synchronized_bn=False, upsample="transpose", norm="batch", dropout=0.0, name="generator",
 ):
     """z of shape (batch, latent_dim) → images (batch, image_size, image_size, channels) in [-1, 1].
 
     `width` is the channel count of the last hidden stage (the book's `filter = 64`); earlier stages
     double it, so a 64×64 generator goes 8·width → 4·width → 2·width → width → channels.
-    `spectral_norm=True` wraps every transposed conv in `kgan.layers.SpectralNormalization` (SAGAN
-    and BigGAN normalise G too); `attention_at=R` adds a `SelfAttention2D` after the R×R stage;
-    `synchronized_bn=True` makes BatchNorm average its statistics over all replicas of a
-    distribution strategy (default: each replica normalises its own share of the batch).
+
+    Args:
+        spectral_norm: wrap every (transposed) conv in `kgan.layers.SpectralNormalization` (SAGAN and
+            BigGAN normalise G too).
+        attention_at: add a `SelfAttention2D` after the R×R stage.
+        synchronized_bn: BatchNorm averages its statistics over all replicas of a distribution
+            strategy (default: each replica normalises its own share of the batch).
+        upsample: `"transpose"` (both architectures: k4 s2 transposed convs) or `"resize"` —
+            nearest-neighbour `UpSampling2D` ×2 then a k3 "same" `Conv2D` (Odena et al. 2016,
+            "Deconvolution and Checkerboard Artifacts"), for every stride-2 stage, `to_rgb`
+            included. The 4×4 projection of z and every shape stay as they are.
+        norm: the normalisation after each hidden layer (before its ReLU): `"batch"` (default, both
+            architectures), `"layer"` (GroupNormalization with one group), `"instance"`
+            (GroupNormalization with a group per channel, Ulyanov et al. 2016), `"pixel"`
+            (`kgan.layers.pixel_norm.PixelNormalization`, Karras et al. 2018 — ProGAN puts it after
+            the activation; here it takes BatchNorm's place, so the options differ in the norm only)
+            or `None`. With `"pixel"` or `None` the hidden convs get a bias, which the other norms'
+            learned offset makes redundant.
+        dropout: a rate in [0, 1); when > 0, a `Dropout` after each hidden stage's ReLU — noise in G
+            the way ganhacks #17 (and pix2pix, Isola et al. 2017) inject it. Keras applies dropout
+            only with `training=True`, so it acts in the trainer's steps but not when sampling
+            (`training=False`, as `kgan` samples), unlike pix2pix, which keeps it on at test time.
     """
     _check_architecture(architecture)
+    _check_choice("upsample", upsample, UPSAMPLINGS)
+    _check_choice("norm", norm, GENERATOR_NORMS)
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be a rate in [0, 1), got {dropout!r}.")
     stages = _num_upsamplings(image_size)
     init = _kernel_initializer(architecture)
     attend = _Attention(attention_at, "generator")
+    hidden_bias = norm in ("pixel", None)  # pixel norm has no offset; no norm, no offset at all
+
+    def finish_stage(x, stage_name):
+        if norm is not None:
+            x = _normalization(norm, stage_name, synchronized_bn)(x)
+        x = layers.ReLU(name=f"{stage_name}_relu")(x)
+        if dropout:
+            x = layers.Dropout(dropout, name=f"{stage_name}_dropout")(x)
+        return attend(x)
 
     z = keras.Input(shape=(latent_dim,), name="z")
     x = layers.Reshape((1, 1, latent_dim), name="z_as_map")(z)  # -1 batch: export-safe
     if architecture == "book":
         x = layers.ReLU(name="z_relu")(x)  # the book applies ReLU to z itself
     filters = width * 2 ** (stages - 1)
-    project = layers.Conv2DTranspose(filters, 4, 1, "valid", use_bias=False, kernel_initializer=init, name="project")
-    x = _spectral(project, spectral_norm)(x)
-    x = layers.BatchNormalization(synchronized=synchronized_bn, name="project_bn")(x)
-    x = attend(layers.ReLU(name="project_relu")(x))
+    project = layers.Conv2DTranspose(filters, 4, 1, "valid", use_bias=hidden_bias, kernel_initializer=init, name="project")
+    x = finish_stage(_spectral(project, spectral_norm)(x), "project")
     for stage in range(1, stages):
         filters //= 2
-        up = layers.Conv2DTranspose(filters, 4, 2, "same", use_bias=False, kernel_initializer=init, name=f"up{stage}")
-        x = _spectral(up, spectral_norm)(x)
-        x = layers.BatchNormalization(synchronized=synchronized_bn, name=f"up{stage}_bn")(x)
-        x = attend(layers.ReLU(name=f"up{stage}_relu")(x))
-    to_rgb = layers.Conv2DTranspose(channels, 4, 2, "same", use_bias=False, kernel_initializer=init, name="to_rgb")
-    images = layers.Activation("tanh", name="tanh")(_spectral(to_rgb, spectral_norm)(x))
+        x = _upsampling(filters, upsample, init, spectral_norm, f"up{stage}", use_bias=hidden_bias)(x)
+        x = finish_stage(x, f"up{stage}")
+    to_rgb = _upsampling(channels, upsample, init, spectral_norm, "to_rgb")
+    images = layers.Activation("tanh", name="tanh")(to_rgb(x))
     attend.check()
     return keras.Model(z, images, name=name)
 
 
-NORMS = ("batch", "layer", None)
-
-
 def _normalization(norm, name, synchronized_bn=False):
-    """The normalisation after a discriminator conv: BatchNorm, per-sample LayerNorm, or none."""
+    """The normalisation after a hidden conv: BatchNorm, a per-sample GroupNorm, or pixel norm."""
     if norm == "batch":
         return layers.BatchNormalization(synchronized=synchronized_bn, name=f"{name}_bn")
-    # One group = normalise each sample over (H, W, C) with a per-channel scale and offset: the
-    # "layer norm" of the WGAN-GP paper's critic, which keeps samples independent.
-    return layers.GroupNormalization(groups=1, name=f"{name}_ln")
+    if norm == "pixel":
+        return PixelNormalization(name=f"{name}_pn")
+    # GroupNormalization normalises each sample on its own over (H, W) and a group of channels, with
+    # a per-channel scale and offset, so samples stay independent (as a WGAN-GP critic needs).
+    # One group: the "layer norm" of the WGAN-GP paper's critic; one group per channel: instance norm.
+    if norm == "layer":
+        return layers.GroupNormalization(groups=1, name=f"{name}_ln")
+    return layers.GroupNormalization(groups=-1, name=f"{name}_in")
 
 
 def build_discriminator(
@@ -138,9 +198,11 @@ def build_discriminator(
 
     Args:
         norm: the normalisation after each conv (the paper's architecture skips the first): `"batch"`
-            (both architectures' default), `"layer"` or `None`. A WGAN-GP critic must not use `"batch"`:
-            BatchNorm mixes the samples of a batch, so the gradient penalty's per-sample gradients
-            are no longer per-sample. SN-GAN discriminators use `spectral_norm=True, norm=None`.
+            (both architectures' default), `"layer"` (GroupNormalization, one group), `"instance"`
+            (GroupNormalization, one group per channel) or `None`. A WGAN-GP critic must not use
+            `"batch"`: BatchNorm mixes the samples of a batch, so the gradient penalty's per-sample
+            gradients are no longer per-sample; layer and instance norm keep samples apart (Gulrajani
+            et al. 2017 recommend layer norm). SN-GAN discriminators use `spectral_norm=True, norm=None`.
         spectral_norm: wrap every conv and the logit layer in `kgan.layers.SpectralNormalization`.
         minibatch: let D compare the samples of a batch before its logit: `"mbstd"` appends the
             minibatch-stddev map (Karras et al.) to the last feature map, `"mbd"` appends minibatch
@@ -150,10 +212,8 @@ def build_discriminator(
         synchronized_bn: BatchNorm statistics over all replicas of a distribution strategy.
     """
     _check_architecture(architecture)
-    if norm not in NORMS:
-        raise ValueError(f"Unknown norm {norm!r}; choose one of {NORMS}.")
-    if minibatch not in MINIBATCH:
-        raise ValueError(f"Unknown minibatch option {minibatch!r}; choose one of {MINIBATCH}.")
+    _check_choice("norm", norm, NORMS)
+    _check_choice("minibatch option", minibatch, MINIBATCH)
     attend = _Attention(attention_at, "discriminator")
     images = keras.Input(shape=(image_size, image_size, channels), name="images")
     body = _book_discriminator_body if architecture == "book" else _dcgan_discriminator_body

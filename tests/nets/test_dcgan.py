@@ -13,6 +13,15 @@ def test_book_architecture_reproduces_the_books_parameter_counts():
     assert nets.build_discriminator("book").count_params() == 6_565_633
 
 
+def test_paper_architecture_parameter_counts_at_64_px():
+    # G (z 100, width 64): convs 100·512·16 + 512·256·16 + 256·128·16 + 128·64·16 + 64·3·16 = 3,574,784,
+    # BN 4·(512 + 256 + 128 + 64) = 3,840 (γ, β, moving mean and variance) → 3,578,624, as the book's G.
+    assert nets.build_generator("dcgan").count_params() == 3_578_624
+    # D: conv1 3·64·16 + 64 bias, conv2..4 64·128·16 + 128·256·16 + 256·512·16, logit 512·16 + 1 → 2,763,841;
+    # BN 4·(128 + 256 + 512) = 3,584 → 2,767,425.
+    assert nets.build_discriminator("dcgan").count_params() == 2_767_425
+
+
 @pytest.mark.parametrize("architecture", nets.ARCHITECTURES)
 def test_shapes_with_a_dynamic_batch(architecture):
     size = 64 if architecture == "book" else 32  # the book's discriminator needs at least 54×54
@@ -98,14 +107,21 @@ def test_bad_options_are_clear_errors():
         nets.build_discriminator("dcgan", 16, 2, attention_at=5)
     with pytest.raises(ValueError, match="Unknown minibatch option 'pack'"):
         nets.build_discriminator("dcgan", 16, 2, minibatch="pack")
-    with pytest.raises(ValueError, match="Unknown norm 'instance'"):
-        nets.build_discriminator("dcgan", 16, 2, norm="instance")
+    with pytest.raises(ValueError, match="Unknown norm 'pixel'"):  # pixel norm is a generator's
+        nets.build_discriminator("dcgan", 16, 2, norm="pixel")
+    with pytest.raises(ValueError, match="Unknown upsample 'bilinear'; choose one of"):
+        nets.build_generator("dcgan", 16, 4, 2, upsample="bilinear")
+    with pytest.raises(ValueError, match="Unknown norm 'spectral'; choose one of"):
+        nets.build_generator("dcgan", 16, 4, 2, norm="spectral")
+    for rate in (1.0, -0.1, "0.5"):
+        with pytest.raises(ValueError, match=r"dropout must be a rate in \[0, 1\)"):
+            nets.build_generator("dcgan", 16, 4, 2, dropout=rate)
 
 
 def test_networks_with_every_option_round_trip_and_train(make_gan, tmp_path):
     gan = make_gan(
-        generator=dict(spectral_norm=True, attention_at=8),
-        discriminator=dict(norm=None, spectral_norm=True, minibatch="mbstd", attention_at=8),
+        generator={"spectral_norm": True, "attention_at": 8},
+        discriminator={"norm": None, "spectral_norm": True, "minibatch": "mbstd", "attention_at": 8},
     )
     g, d = gan.generator, gan.discriminator
     u_before = d.get_layer("conv1_sn").u.numpy().copy()
@@ -117,3 +133,153 @@ def test_networks_with_every_option_round_trip_and_train(make_gan, tmp_path):
     d.save(tmp_path / "d.keras")
     np.testing.assert_allclose(keras.models.load_model(tmp_path / "g.keras")(z), g(z), atol=1e-6)
     np.testing.assert_allclose(keras.models.load_model(tmp_path / "d.keras")(images), d(images), atol=1e-5)
+
+
+# --- generator variants: resize-convolution upsampling, norms, dropout; the discriminator's instance norm
+
+
+def generator_norm_layers(model, norm):
+    expected_type = {"batch": "BatchNormalization", "layer": "GroupNormalization", "instance": "GroupNormalization",
+                     "pixel": "PixelNormalization"}.get(norm)
+    norm_types = ("BatchNormalization", "GroupNormalization", "PixelNormalization")
+    found = [layer for layer in model.layers if type(layer).__name__ in norm_types]
+    assert all(type(layer).__name__ == expected_type for layer in found)
+    return found
+
+
+@pytest.mark.parametrize("size", [16, 32])
+@pytest.mark.parametrize("norm", nets.dcgan.GENERATOR_NORMS)
+@pytest.mark.parametrize("upsample", nets.dcgan.UPSAMPLINGS)
+def test_generator_variants_shapes_range_and_layers(upsample, norm, size):
+    stages = {16: 2, 32: 3}[size]  # stride-2 stages; hidden layers = the projection + stages − 1
+    dropout = 0.5 if size == 32 else 0.0
+    keras.utils.set_random_seed(0)
+    g = nets.build_generator("dcgan", size, 4, 2, upsample=upsample, norm=norm, dropout=dropout)
+    assert g.output_shape == (None, size, size, 3)
+    z = np.random.default_rng(0).normal(size=(3, 4)).astype("float32")
+    for training in (False, True):
+        images = g(z, training=training).numpy()
+        assert images.shape == (3, size, size, 3) and np.all(np.isfinite(images)) and np.all(np.abs(images) <= 1.0)
+    types = layer_types(g)
+    assert types.count("UpSampling2D") == (stages if upsample == "resize" else 0)
+    assert types.count("Dropout") == (stages if dropout else 0)
+    norms = generator_norm_layers(g, norm)
+    assert len(norms) == (0 if norm is None else stages)
+    for layer in norms:
+        if norm in ("layer", "instance"):  # built GroupNormalization: one group, or one per channel
+            assert layer.groups == (1 if norm == "layer" else layer.input.shape[-1])
+
+
+@pytest.mark.parametrize(
+    "upsample, norm, expected",
+    [
+        # 16 px, z 4, width 2: project 4→4 ch, up1 4→2, to_rgb 2→3; BN 4 numbers per channel, GN 2.
+        ("transpose", "batch", 256 + 128 + 96 + 4 * (4 + 2)),  # k4 kernels: 4·4·16, 4·2·16, 2·3·16 → 504
+        ("transpose", "layer", 256 + 128 + 96 + 2 * (4 + 2)),  # 492
+        ("resize", "batch", 256 + 72 + 54 + 4 * (4 + 2)),  # k3 convs after the resize: 4·2·9, 2·3·9 → 406
+        ("resize", "instance", 256 + 72 + 54 + 2 * (4 + 2)),  # 394
+        ("resize", "pixel", 256 + 72 + 54 + (4 + 2)),  # no norm weights, a bias on each hidden conv → 388
+        ("transpose", None, 256 + 128 + 96 + (4 + 2)),  # 486
+    ],
+)
+def test_generator_variant_parameter_counts(upsample, norm, expected):
+    g = nets.build_generator("dcgan", 16, 4, 2, upsample=upsample, norm=norm, dropout=0.3)  # dropout: no weights
+    assert g.count_params() == expected
+    assert g.get_layer("project").kernel.shape == (4, 4, 4, 4)  # the 4×4 projection stays in every variant
+
+
+def test_resize_generator_has_no_strided_transposed_conv():
+    g = nets.build_generator("dcgan", 32, 4, 2, upsample="resize")
+    transposed = [layer for layer in g.layers if isinstance(layer, keras.layers.Conv2DTranspose)]
+    assert [(layer.name, layer.strides) for layer in transposed] == [("project", (1, 1))]
+    assert {g.get_layer(name).kernel.shape[:2] for name in ("up1", "up2", "to_rgb")} == {(3, 3)}
+
+
+def upsample_a_flat_map(generator, value=1.0):
+    """Feeds a spatially constant 4×4 map through everything after the projection (a chain of layers)."""
+    after = [layer.name for layer in generator.layers].index("project_relu") + 1
+    x = np.full((1, 4, 4, generator.get_layer("project").filters), value, "float32")
+    for layer in generator.layers[after:]:
+        x = layer(x, training=False)
+    return x.numpy()[0]
+
+
+def test_resize_upsampling_of_a_flat_map_is_flat_where_transposed_convs_make_a_pattern():
+    """Odena et al. 2016's checkerboard, from the generators' own random kernels.
+
+    A k4 s2 transposed conv builds even output pixels from taps 0 and 2 of its kernel, odd ones from
+    taps 1 and 3, so a flat input comes out periodic unless those sums happen to agree (an all-ones
+    kernel makes them agree: 2 + 2 taps everywhere). A nearest resize keeps the map flat, and a
+    k3 "same" conv of a flat map is flat wherever its zero padding does not reach: 1 pixel at 8×8,
+    2·1 + 1 = 3 at 16×16, 2·3 + 1 = 7 at 32×32. So the 18×18 centre of a 32×32 output is one colour.
+    """
+    keras.utils.set_random_seed(3)
+    resized = upsample_a_flat_map(nets.build_generator("dcgan", 32, 4, 4, upsample="resize"))
+    keras.utils.set_random_seed(3)
+    transposed = upsample_a_flat_map(nets.build_generator("dcgan", 32, 4, 4, upsample="transpose"))
+    centre = slice(7, 25)
+    flat, pattern = resized[centre, centre], transposed[centre, centre]
+    scale = np.abs(flat).max()  # the N(0, 0.02) kernels make small numbers: compare spreads to sizes
+    assert scale > 1e-5  # a real colour, not a flat zero that any net would give
+    assert np.abs(flat - flat[0, 0]).max() < 1e-4 * scale
+    assert np.abs(resized - flat[0, 0]).max() > 1e-2 * scale  # the borders differ: the centre test is not vacuous
+    assert np.abs(pattern - pattern[0, 0]).max() > 0.1 * np.abs(pattern).max()  # what the resize test rules out
+    # and the transposed pattern repeats: every stride-2 stage at most doubles the period (8 after three)
+    np.testing.assert_allclose(pattern[:-8], pattern[8:], rtol=1e-4, atol=1e-4 * np.abs(pattern).max())
+
+
+def test_pixel_norm_gives_each_pixel_unit_mean_square():
+    keras.utils.set_random_seed(1)
+    g = nets.build_generator("dcgan", 16, 4, 8, norm="pixel")
+    normalized = [layer.name for layer in generator_norm_layers(g, "pixel")]
+    assert normalized == ["project_pn", "up1_pn"]
+    assert g.get_layer("project").use_bias and g.get_layer("up1").use_bias  # nothing else shifts them
+    probe = keras.Model(g.input, [g.get_layer(name).output for name in normalized])
+    z = np.random.default_rng(1).normal(size=(5, 4)).astype("float32")
+    for features in probe(z):
+        np.testing.assert_allclose(np.mean(np.square(features.numpy()), axis=-1), 1.0, rtol=1e-4)
+
+
+def test_dropout_changes_training_outputs_but_not_sampling():
+    keras.utils.set_random_seed(2)
+    plain = nets.build_generator("dcgan", 16, 4, 4)
+    noisy = nets.build_generator("dcgan", 16, 4, 4, dropout=0.5)
+    noisy.set_weights(plain.get_weights())  # Dropout has no weights: the same nets but for the noise
+    z = np.random.default_rng(2).normal(size=(4, 4)).astype("float32")
+    # inference first: a training call moves BatchNorm's moving statistics
+    np.testing.assert_array_equal(noisy(z, training=False).numpy(), plain(z, training=False).numpy())
+    reference = plain(z, training=True).numpy()
+    first, second = noisy(z, training=True).numpy(), noisy(z, training=True).numpy()
+    assert np.abs(first - reference).max() > 1e-2
+    assert np.abs(first - second).max() > 1e-2  # a fresh mask each call
+
+
+@pytest.mark.parametrize("architecture", nets.ARCHITECTURES)
+def test_instance_norm_discriminator_keeps_samples_apart(architecture):
+    size = 64 if architecture == "book" else 16
+    keras.utils.set_random_seed(0)
+    d = nets.build_discriminator(architecture, size, 2, norm="instance")
+    norms = [layer for layer in d.layers if isinstance(layer, keras.layers.GroupNormalization)]
+    assert norms and all(layer.groups == layer.input.shape[-1] for layer in norms)  # a group per channel
+    assert "BatchNormalization" not in layer_types(d)
+    assert d.count_params() == nets.build_discriminator(architecture, size, 2, norm="layer").count_params()
+    images = np.random.default_rng(0).uniform(-1, 1, (3, size, size, 3)).astype("float32")
+    alone = d(images[:1], training=True).numpy()
+    in_a_batch = d(images, training=True).numpy()
+    np.testing.assert_allclose(in_a_batch[:1], alone, atol=1e-5)  # BatchNorm would mix the three
+    assert in_a_batch.shape == (3, 1)
+
+
+def test_generator_variants_round_trip_and_train(make_gan, tmp_path):
+    gan = make_gan(
+        generator={"upsample": "resize", "norm": "pixel", "dropout": 0.2, "spectral_norm": True},
+        discriminator={"norm": "instance"},
+    )
+    g = gan.generator
+    kernel_before = g.get_layer("up1_sn").layer.kernel.numpy().copy()
+    history = gan.fit(toy_batches(num_images=16), verbose=0).history
+    assert all(np.all(np.isfinite(values)) for values in history.values())
+    assert not np.array_equal(kernel_before, g.get_layer("up1_sn").layer.kernel.numpy())
+    z = np.random.default_rng(4).normal(size=(3, 8)).astype("float32")
+    g.save(tmp_path / "g.keras")
+    np.testing.assert_allclose(keras.models.load_model(tmp_path / "g.keras")(z), g(z), atol=1e-6)
