@@ -47,10 +47,10 @@ __version__ = "0.1.0"
 # Importing kgan.datasets registers the TFDS builder anime_faces.
 from kgan import augment, callbacks, data, datasets, defaults, distribute, evaluate, export, figures  # noqa: E402
 from kgan import images, latent, layers, losses, metrics, monitor, nets, penalties, plots, recipes, run  # noqa: E402
-from kgan.trainers import DCGAN, GAN, WGANGP  # noqa: E402
+from kgan.trainers import DCGAN, GAN, WGANGP, OneStepGAN  # noqa: E402
 
 __all__ = [
-    "DCGAN", "GAN", "WGANGP",
+    "DCGAN", "GAN", "OneStepGAN", "WGANGP",
     "augment", "callbacks", "data", "datasets", "defaults", "distribute", "evaluate", "export", "figures", "images",
     "latent", "layers", "losses", "metrics", "monitor", "nets", "penalties", "plots", "recipes", "run", "__version__",
 ]

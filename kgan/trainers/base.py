@@ -4,13 +4,22 @@ A `train_step` is `n_critic` discriminator updates followed by one generator upd
 `ema_decay`, an update of the generator's weight average). What changes between GANs plugs in
 rather than being rewritten:
 
-- the losses, as functions of logits (`compile(d_loss=..., g_loss=...)`, see `kgan.losses`);
+- the losses, as functions of logits (`compile(loss="hinge")`, or `d_loss=..., g_loss=...`; see
+  `kgan.losses`). A relativistic G loss (`uses_real_logits`) is also given D's logits on a real batch;
+- label tricks for D (`label_smoothing`, `label_flip`), for losses that take targets (BCE, least squares);
 - penalties on the discriminator, `fn(discriminator, real, fake, *, seed, step) -> scalar`, each with
-  a weight (see `kgan.penalties`): they see exactly the batches D's loss sees;
+  a weight (see `kgan.penalties`): they see exactly the batches D's loss sees (and, with `uses_logits`,
+  its logits on them);
 - `augment`, `fn(images, *, seed)`, applied to everything the discriminator sees, real and fake alike
-  (see `kgan.augment`);
-- `next_seed`, the one stream every random draw starts from (z, penalties, augmentation): seeded,
-  saved with the weights, and distinct on every replica.
+  (see `kgan.augment`); an adaptive one (`update(real_logits)`, ADA) is told D's logits on reals;
+- `instance_noise`: Gaussian noise on every D input, its stddev a constant or a schedule of the step;
+- `next_seed`, the one stream every random draw starts from (z, penalties, augmentation, labels):
+  seeded, saved with the weights, and distinct on every replica.
+
+Precision: the networks may compute in float16 or bfloat16 (a mixed dtype policy when they are
+built); D's logits, the losses and the penalties are always float32, and a float16 network's
+optimizer is wrapped in a `keras.optimizers.LossScaleOptimizer` (Keras only does that for a model's
+own `optimizer`, which a GAN does not use), so small float16 gradients do not flush to zero.
 """
 
 import keras
@@ -22,6 +31,10 @@ from kgan import augment as augmentations
 from kgan import losses
 
 __all__ = ["GAN"]
+
+
+def _is_float16(model):
+    return keras.dtype_policies.get(model.dtype_policy).compute_dtype == "float16"
 
 
 @keras.saving.register_keras_serializable(package="kgan")
@@ -42,6 +55,10 @@ class GAN(keras.Model):
             every generator update: `average ← decay · average + (1 − decay) · weight` (Yazici et al.
             2019; ProGAN); non-trainable weights (BatchNorm statistics, spectral norm's `u`) are copied.
             `ema_generator()` is a generator holding the average. `None`: no average.
+        ema_warmup: early in a run use the decay `min(ema_decay, (1 + t) / (10 + t))` at generator
+            step t (the ramp of `tf.train.ExponentialMovingAverage`), so the average does not keep the
+            random initial weights for thousands of steps: with 0.999 and no warm-up, 74 % of the
+            average is still the initialisation after 300 steps.
     """
 
     # Subclasses name their defaults here; `compile` arguments override them.
@@ -51,7 +68,10 @@ class GAN(keras.Model):
     default_betas = (0.5, 0.999)
     extra_metric_names = ()
 
-    def __init__(self, generator, discriminator, latent_dim=None, n_critic=1, seed=None, ema_decay=None, **kwargs):
+    def __init__(
+        self, generator, discriminator, latent_dim=None, n_critic=1, seed=None, ema_decay=None, ema_warmup=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if n_critic < 1:
             raise ValueError(f"n_critic must be >= 1, got {n_critic}.")
@@ -74,7 +94,14 @@ class GAN(keras.Model):
             aggregation="only_first_replica",
             name="latent_seed",
         )
+        # Training steps taken. Not the G optimizer's iteration count: a float16 loss-scale
+        # optimizer skips the update of a step whose gradient overflowed, but the step still happened.
+        self.step_counter = self.add_weight(
+            shape=(), initializer="zeros", dtype="int64", trainable=False, aggregation="only_first_replica",
+            name="step_counter",
+        )
         self.ema_decay = None if ema_decay is None else float(ema_decay)
+        self.ema_warmup = bool(ema_warmup)
         self.ema_weights = self._average_weights() if ema_decay is not None else []
         self._set_trackers()
         self.d_optimizer = self.g_optimizer = None
@@ -84,22 +111,36 @@ class GAN(keras.Model):
     def _set_trackers(self, penalty_names=()):
         """One running mean per logged value; `compile` calls it again, so a removed penalty stops logging."""
         names = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", *self.extra_metric_names, *penalty_names)
+        if getattr(self, "augment", None) is not None and hasattr(self.augment, "update"):
+            names += ("augment_p",)
         self._trackers = {name: keras.metrics.Mean(name=name) for name in dict.fromkeys(names)}
 
     # ---------------------------------------------------------------- compile
-    def compile(self, d_optimizer=None, g_optimizer=None, d_loss=None, g_loss=None, penalties=None, augment=None, **kwargs):
-        """Set the two optimizers, the losses, penalties and augmentation.
+    def compile(
+        self, d_optimizer=None, g_optimizer=None, d_loss=None, g_loss=None, penalties=None, augment=None, *,
+        loss=None, label_smoothing=None, label_flip=0.0, instance_noise=None, **kwargs,
+    ):
+        """Set the two optimizers, the losses, penalties, augmentation and D's input tricks.
 
         Args:
             d_optimizer, g_optimizer: default to Adam with the trainer's learning rate and betas
-                (the book's DCGAN: Adam(2e-4, beta_1=0.5)).
+                (the book's DCGAN: Adam(2e-4, beta_1=0.5)). Different learning rates for the two are
+                TTUR (Heusel et al. 2017). A network computing in float16 gets its optimizer wrapped
+                in a `LossScaleOptimizer`.
+            loss: a loss family of `kgan.losses.LOSSES` ("hinge", "least_squares", "ragan", ...)
+                giving both losses; `d_loss` / `g_loss` override either.
             d_loss, g_loss: names in `kgan.losses` or callables `(real_logits, fake_logits)` and
-                `(fake_logits)`.
+                `(fake_logits, real_logits=None)`.
             penalties: `{name: (weight, fn)}`; `fn(discriminator, real, fake, *, seed, step)` is added
                 to the D loss times `weight` and logged as `name` (see `kgan.penalties`; `Penalty`
-                adds options and a schedule). Defaults to the trainer's `default_penalties()`.
+                adds options, laziness and a schedule). Defaults to the trainer's `default_penalties()`.
             augment: a name in `kgan.augment` or `fn(images, *, seed) -> images`, applied to every
                 discriminator input with a fresh seed from the trainer's stream.
+            label_smoothing: one-sided label smoothing (Salimans et al. 2016): D's target for reals is
+                `1 − s`, or drawn per sample from a `(low, high)` range. Needs a D loss that takes targets.
+            label_flip: the probability that a sample's real and fake targets are swapped (ganhacks).
+            instance_noise: Gaussian noise added to every D input (Sønderby et al. 2016): a stddev, or
+                a schedule of the step (`keras.optimizers.schedules`, e.g. a linear decay to 0).
 
         Compiling again replaces all of these, and the logged values with them.
         """
@@ -107,19 +148,47 @@ class GAN(keras.Model):
         # Keras' compile always creates an RMSprop `self.optimizer`; a GAN steps its own two.
         self.optimizer = None
         beta_1, beta_2 = self.default_betas
-        self.d_optimizer = d_optimizer or keras.optimizers.Adam(self.default_learning_rate, beta_1, beta_2)
-        self.g_optimizer = g_optimizer or keras.optimizers.Adam(self.default_learning_rate, beta_1, beta_2)
-        self._loss_identifiers = (d_loss or self.default_d_loss, g_loss or self.default_g_loss)
-        self.d_loss_fn = losses.get_discriminator_loss(self._loss_identifiers[0])
-        self.g_loss_fn = losses.get_generator_loss(self._loss_identifiers[1])
+        self.d_optimizer = self._loss_scaled(
+            d_optimizer or keras.optimizers.Adam(self.default_learning_rate, beta_1, beta_2), self.discriminator
+        )
+        self.g_optimizer = self._loss_scaled(
+            g_optimizer or keras.optimizers.Adam(self.default_learning_rate, beta_1, beta_2), self.generator
+        )
+        # `loss` names a family (both losses); `d_loss` / `g_loss` override either side.
+        self._loss_args = {"loss": loss, "d_loss": d_loss, "g_loss": g_loss}
+        family = losses.get_losses(loss) if loss is not None else (None, None)
+        self.d_loss_fn = losses.get_discriminator_loss(d_loss or family[0] or self.default_d_loss)
+        self.g_loss_fn = losses.get_generator_loss(g_loss or family[1] or self.default_g_loss)
+        if (label_smoothing is not None or label_flip) and not getattr(self.d_loss_fn, "accepts_targets", False):
+            raise ValueError(
+                "label_smoothing / label_flip need a D loss that takes targets (bce, least_squares); "
+                f"{getattr(self.d_loss_fn, '__name__', self.d_loss_fn)} does not."
+            )
+        if not 0.0 <= float(label_flip) < 0.5:
+            raise ValueError(f"label_flip must be in [0, 0.5), got {label_flip}.")
+        self.label_smoothing = label_smoothing
+        self.label_flip = float(label_flip)
+        self.instance_noise = instance_noise
         self.penalties = dict(self.default_penalties() if penalties is None else penalties)
-        self._set_trackers(self.penalties)
         self._augment_identifier = augment
         self.augment = augmentations.get(augment)
+        # State some tricks keep (ADA's p, LeCam's anchors) is saved with the trainer: Keras tracks
+        # the layers held in this list, so checkpoints and `.keras` files carry their variables.
+        self.trick_layers = [
+            trick for trick in (self.augment, *(_unwrapped(fn) for _, fn in self.penalties.values()))
+            if isinstance(trick, keras.layers.Layer)
+        ]
+        self._set_trackers(self.penalties)
         # Built now (inside the caller's strategy scope) so checkpoints can restore their state
         # before the first step; an unbuilt optimizer silently skips loading.
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
+
+    @staticmethod
+    def _loss_scaled(optimizer, network):
+        if _is_float16(network) and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            return keras.optimizers.LossScaleOptimizer(optimizer)
+        return optimizer
 
     def default_penalties(self):
         """Penalties used when `compile` is given none: `{name: (weight, fn)}`."""
@@ -127,8 +196,8 @@ class GAN(keras.Model):
 
     @property
     def generator_steps(self):
-        """Generator updates taken so far (the training step count; restored by checkpoints)."""
-        return int(self.g_optimizer.iterations.numpy())
+        """Training steps taken so far, one generator update each (restored by checkpoints)."""
+        return int(self.step_counter.numpy())
 
     def fit(self, x=None, *args, **kwargs):
         if isinstance(x, tf.data.Dataset):
@@ -161,51 +230,93 @@ class GAN(keras.Model):
         """z ~ N(0, 1) of shape (batch_size, latent_dim)."""
         return tf.random.stateless_normal((batch_size, self.latent_dim), seed=self.next_seed())
 
-    def _augmented(self, images):
-        return images if self.augment is None else self.augment(images, seed=self.next_seed())
+    def _step(self):
+        return ops.convert_to_tensor(self.step_counter)
+
+    def _seen_by_d(self, images):
+        """What D is shown of a batch: the augmentation, then instance noise (both seeded)."""
+        if self.augment is not None:
+            images = self.augment(images, seed=self.next_seed())
+        if self.instance_noise is not None:
+            stddev = self.instance_noise
+            if callable(stddev):
+                stddev = stddev(self._step())
+            images = augmentations.instance_noise(images, seed=self.next_seed(), stddev=stddev)
+        return images
+
+    def _logits(self, images):
+        """D's logits, float32 whatever precision D computes in."""
+        return ops.cast(self.discriminator(images, training=True), "float32")
 
     def discriminator_output(self, logits):
         """What the discriminator 'says' about a batch, for logging (a probability for BCE GANs)."""
         return ops.sigmoid(logits)
 
+    def _d_loss(self, real_logits, fake_logits):
+        if self.label_smoothing is None and not self.label_flip:
+            return self.d_loss_fn(real_logits, fake_logits)
+        real_targets, fake_targets = losses.label_targets(
+            ops.shape(real_logits)[0], seed=self.next_seed(), smoothing=self.label_smoothing, flip=self.label_flip
+        )
+        return self.d_loss_fn(real_logits, fake_logits, real_targets=real_targets, fake_targets=fake_targets)
+
+    def _g_loss(self, fake_logits, real=None):
+        if getattr(self.g_loss_fn, "uses_real_logits", False):
+            return self.g_loss_fn(fake_logits, real_logits=self._logits(self._seen_by_d(real)))
+        return self.g_loss_fn(fake_logits)
+
+    def _objective(self, optimizer, loss):
+        """What one replica differentiates: its share of `loss`, loss-scaled when `optimizer` scales (float16)."""
+        loss = self._per_replica(loss)
+        return optimizer.scale_loss(loss) if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) else loss
+
+    def _apply(self, optimizer, gradients, variables):
+        """Apply `gradients` (a loss-scale optimizer unscales them, or skips a non-finite step); their true norm."""
+        optimizer.apply_gradients(zip(gradients, variables))
+        norm = self._gradient_norm(gradients)
+        return norm / optimizer.dynamic_scale if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) else norm
+
     def d_step(self, real):
         """One discriminator update on a real batch and a fresh fake batch."""
         fake = self.generator(self.sample_latent(ops.shape(real)[0]), training=True)
         # what D sees in this update, and so what its penalties see
-        real, fake = self._augmented(real), self._augmented(fake)
-        step = ops.convert_to_tensor(self.g_optimizer.iterations)
+        real, fake = self._seen_by_d(real), self._seen_by_d(fake)
+        step = self._step()
         with tf.GradientTape() as tape:
-            real_logits = self.discriminator(real, training=True)
-            fake_logits = self.discriminator(fake, training=True)
-            d_loss = self.d_loss_fn(real_logits, fake_logits)
+            real_logits = self._logits(real)
+            fake_logits = self._logits(fake)
+            d_loss = ops.cast(self._d_loss(real_logits, fake_logits), "float32")
             logs = {}
             for name, (weight, penalty) in self.penalties.items():
-                logs[name] = penalty(self.discriminator, real, fake, seed=self.next_seed(), step=step)
+                extra = {"real_logits": real_logits, "fake_logits": fake_logits} if getattr(penalty, "uses_logits", False) else {}
+                value = penalty(self.discriminator, real, fake, seed=self.next_seed(), step=step, **extra)
+                logs[name] = ops.cast(value, "float32")
                 d_loss = d_loss + weight * logs[name]
-            replica_loss = self._per_replica(d_loss)
+            objective = self._objective(self.d_optimizer, d_loss)
         variables = self.discriminator.trainable_variables
-        gradients = tape.gradient(replica_loss, variables)
-        self.d_optimizer.apply_gradients(zip(gradients, variables))
+        d_grad_norm = self._apply(self.d_optimizer, tape.gradient(objective, variables), variables)
+        if hasattr(self.augment, "update"):  # ADA: the augmentation strength follows D's overfitting
+            self.augment.update(real_logits)
+            logs["augment_p"] = ops.convert_to_tensor(self.augment.p)
         logs.update(
             d_loss=d_loss,
-            d_grad_norm=self._gradient_norm(gradients),
+            d_grad_norm=d_grad_norm,
             d_real=ops.mean(self.discriminator_output(real_logits)),
             d_fake=ops.mean(self.discriminator_output(fake_logits)),
         )
         return logs
 
-    def g_step(self, batch_size):
-        """One generator update on a fresh latent batch."""
+    def g_step(self, batch_size, real=None):
+        """One generator update on a fresh latent batch (`real`: the batch a relativistic loss compares with)."""
         with tf.GradientTape() as tape:
             fake = self.generator(self.sample_latent(batch_size), training=True)
-            g_loss = self.g_loss_fn(self.discriminator(self._augmented(fake), training=True))
-            replica_loss = self._per_replica(g_loss)
+            g_loss = ops.cast(self._g_loss(self._logits(self._seen_by_d(fake)), real), "float32")
+            objective = self._objective(self.g_optimizer, g_loss)
         variables = self.generator.trainable_variables
-        gradients = tape.gradient(replica_loss, variables)
-        self.g_optimizer.apply_gradients(zip(gradients, variables))
+        g_grad_norm = self._apply(self.g_optimizer, tape.gradient(objective, variables), variables)
         if self.ema_decay is not None:
             self.update_ema()
-        return {"g_loss": g_loss, "g_grad_norm": self._gradient_norm(gradients)}
+        return {"g_loss": g_loss, "g_grad_norm": g_grad_norm}
 
     # ---------------------------------------------------------------- generator average
     def _average_weights(self):
@@ -225,11 +336,21 @@ class GAN(keras.Model):
             for weight in self.generator.weights
         ]
 
+    def ema_decay_at(self, step):
+        """The decay used by the average's update after generator step `step` (counting from 0)."""
+        if not self.ema_warmup:
+            return ops.convert_to_tensor(self.ema_decay, "float32")
+        step = ops.cast(step, "float32")
+        return ops.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
+
     def update_ema(self):
         """Move the average one step towards the generator's current weights (in the graph)."""
+        decay = self.ema_decay_at(self._step())
         for average, weight in zip(self.ema_weights, self.generator.weights):
             value = ops.convert_to_tensor(weight)
-            average.assign(self.ema_decay * average + (1.0 - self.ema_decay) * value if weight.trainable else value)
+            if weight.trainable:
+                value = ops.cast(decay, average.dtype) * average + ops.cast(1.0 - decay, average.dtype) * value
+            average.assign(value)
 
     def ema_generator(self):
         """A generator holding the weight average (the generator itself when there is none)."""
@@ -247,7 +368,7 @@ class GAN(keras.Model):
         """The global L2 norm of one network's gradient of its (undivided) loss, logged so the health
         monitor can see gradients explode (`kgan.monitor`)."""
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        return tf.linalg.global_norm([g for g in gradients if g is not None]) * replicas
+        return tf.linalg.global_norm([ops.cast(g, "float32") for g in gradients if g is not None]) * replicas
 
     @staticmethod
     def _per_replica(loss):
@@ -275,7 +396,12 @@ class GAN(keras.Model):
         batches = self.real_batches(data)
         for real in batches:
             logs = self.d_step(real)
-        logs.update(self.g_step(ops.shape(batches[-1])[0]))
+        logs.update(self.g_step(ops.shape(batches[-1])[0], real=batches[-1]))
+        self.step_counter.assign_add(1)
+        return self._log(logs)
+
+    def _log(self, logs):
+        """Fold one step's values into the running means and return them as `fit` wants them."""
         for name, value in logs.items():
             self._trackers[name].update_state(value)
         results = {name: tracker.result() for name, tracker in self._trackers.items()}
@@ -286,7 +412,7 @@ class GAN(keras.Model):
 
     # ---------------------------------------------------------------- serialization
     def get_compile_config(self):
-        """Optimizers (with their settings), losses, penalties and augmentation, for `.keras` files.
+        """Optimizers (with their settings), losses, penalties, augmentation and D's input tricks, for `.keras` files.
 
         Losses and penalties must be names or registered functions (`keras.saving.register_keras_serializable`),
         so files load in safe mode; kgan's own are registered.
@@ -297,22 +423,29 @@ class GAN(keras.Model):
         return {
             "d_optimizer": serialize(self.d_optimizer),
             "g_optimizer": serialize(self.g_optimizer),
-            "d_loss": _to_config(self._loss_identifiers[0]),
-            "g_loss": _to_config(self._loss_identifiers[1]),
+            **{key: _to_config(value) for key, value in self._loss_args.items()},
             "penalties": {name: [weight, serialize(fn)] for name, (weight, fn) in self.penalties.items()},
             "augment": _to_config(self._augment_identifier),
+            "label_smoothing": self.label_smoothing,
+            "label_flip": self.label_flip,
+            "instance_noise": _to_config(self.instance_noise, plain=(str, float, int, type(None))),
         }
 
     def compile_from_config(self, config):
         """Re-compile from `get_compile_config()`; builds both optimizers so their saved state loads."""
         deserialize = keras.saving.deserialize_keras_object
+        smoothing = config.get("label_smoothing")
         self.compile(
             d_optimizer=deserialize(config["d_optimizer"]),
             g_optimizer=deserialize(config["g_optimizer"]),
-            d_loss=_from_config(config["d_loss"]),
-            g_loss=_from_config(config["g_loss"]),
+            loss=config.get("loss"),
+            d_loss=_from_config(config.get("d_loss")),
+            g_loss=_from_config(config.get("g_loss")),
             penalties={name: (weight, deserialize(fn)) for name, (weight, fn) in config["penalties"].items()},
             augment=_from_config(config["augment"]),
+            label_smoothing=tuple(smoothing) if isinstance(smoothing, list) else smoothing,
+            label_flip=config.get("label_flip", 0.0),
+            instance_noise=_from_config(config.get("instance_noise")),
         )
 
     def get_config(self):
@@ -325,6 +458,7 @@ class GAN(keras.Model):
             "n_critic": self.n_critic,
             "seed": self.seed,
             "ema_decay": self.ema_decay,
+            "ema_warmup": self.ema_warmup,
         }
 
     @classmethod
@@ -335,10 +469,15 @@ class GAN(keras.Model):
         return cls(**config)
 
 
-def _to_config(identifier):
+def _unwrapped(penalty):
+    """The function inside a `kgan.penalties.Penalty` (where a stateful penalty keeps its variables)."""
+    return getattr(penalty, "fn", penalty)
+
+
+def _to_config(identifier, plain=(str, type(None))):
     """A name (or None) as it is; a function as Keras serializes it (kgan's are registered, so safe mode loads them)."""
-    return identifier if isinstance(identifier, (str, type(None))) else keras.saving.serialize_keras_object(identifier)
+    return identifier if isinstance(identifier, plain) else keras.saving.serialize_keras_object(identifier)
 
 
 def _from_config(entry):
-    return entry if isinstance(entry, (str, type(None))) else keras.saving.deserialize_keras_object(entry)
+    return keras.saving.deserialize_keras_object(entry) if isinstance(entry, dict) else entry

@@ -9,7 +9,7 @@ __all__ = ["DCGAN"]
 
 @keras.saving.register_keras_serializable(package="kgan")
 class DCGAN(GAN):
-    """The book's DCGAN training: one D and one G update per step.
+    """The book's DCGAN training: one D and one G update per step (`n_critic` D updates, if asked).
 
     Losses are BCE from logits (real → 1, fake → 0) for D and the non-saturating BCE (fake → 1)
     for G; both optimizers default to Adam(2e-4, beta_1=0.5). Logs `d_loss`, `g_loss` and the mean
@@ -22,8 +22,6 @@ class DCGAN(GAN):
         gan.fit(make_anime_dataset("faces.zip", batch_size=64, seed=0), epochs=5)
     """
 
-    def __init__(self, generator, discriminator, latent_dim=None, seed=None, **kwargs):
-        n_critic = kwargs.pop("n_critic", 1)  # a saved config names it; DCGAN always alternates 1:1
-        if n_critic != 1:
-            raise ValueError(f"DCGAN takes one D step per G step; n_critic={n_critic} needs kgan.GAN(n_critic=...) or WGANGP.")
-        super().__init__(generator, discriminator, latent_dim=latent_dim, n_critic=1, seed=seed, **kwargs)
+    def __init__(self, generator, discriminator, latent_dim=None, n_critic=1, seed=None, **kwargs):
+        # n_critic > 1 is the n_dis ratio some recipes use (D steps per G step), a plain recipe field
+        super().__init__(generator, discriminator, latent_dim=latent_dim, n_critic=n_critic, seed=seed, **kwargs)
