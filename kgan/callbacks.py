@@ -20,9 +20,10 @@ import numpy as np
 import tensorflow as tf
 
 from kgan.images import image_grid, save_png, to_uint8
-from kgan.latent import sample_latent
+from kgan.latent import sample_latent, sampling_generator
 
 __all__ = ["SampleGrid", "StepBackup", "StepHistory"]
+
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -68,8 +69,8 @@ class SampleGrid(keras.callbacks.Callback):
             self.save(f"epoch_{epoch + 1:04d}")
 
     def save(self, tag):
-        """Generate from the fixed z (inference mode) and write the grid; returns the path."""
-        images = to_uint8(self.model(self._z, training=False))
+        """Generate from the fixed z (inference mode; the generator average when there is one) and write the grid."""
+        images = to_uint8(sampling_generator(self.model)(self._z, training=False))
         path = os.path.join(self.directory, f"{self.prefix}_{tag}.png")
         grid = image_grid(images, self.rows, self.cols)
         save_png(path, grid)

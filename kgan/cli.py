@@ -73,6 +73,7 @@ def _add_train_options(parser, model):
         if any(value is not None for value in values.values()):  # an option only where some recipe has the value
             shown = ", ".join(f"{name} {value:g}" for name, value in values.items() if value is not None)
             run.add_argument(option, type=kind, help=f"{what} (default: the recipe's: {shown})")
+    _add_trick_options(parser, entry)
     run.add_argument(
         "--seed", type=int, default=default.seed,
         help=f"seed of weights, latent draws and shuffling (default: {default.seed})",
@@ -125,6 +126,38 @@ def _add_train_options(parser, model):
         metavar="STEPS",
         help="also save a sample grid every STEPS steps (default: once per epoch only)",
     )
+
+
+def _add_trick_options(parser, entry):
+    """The catalogue of `kgan.recipes.Recipe`'s tricks, each changing the chosen recipe (default: the recipe's own)."""
+    from kgan.augment import AUGMENTATIONS
+    from kgan.losses import LOSSES
+    from kgan.penalties import PENALTIES
+    from kgan.recipes import PRECISIONS
+
+    tricks = parser.add_argument_group("tricks (each changes the recipe; default: the recipe's own)")
+    tricks.add_argument("--precision", choices=PRECISIONS, help="Keras dtype policy of both networks; losses stay float32")
+    tricks.add_argument("--loss", choices=sorted(LOSSES), help="loss family of D and G (kgan.losses)")
+    tricks.add_argument("--d-learning-rate", type=float, metavar="RATE", help="D's Adam learning rate (TTUR)")
+    tricks.add_argument("--g-learning-rate", type=float, metavar="RATE", help="G's Adam learning rate (TTUR)")
+    tricks.add_argument(
+        "--augment", choices=sorted([*AUGMENTATIONS, "ada"]),
+        help="augment everything D sees, differentiably (DiffAugment), or 'ada': adaptively, from D's overfitting",
+    )
+    tricks.add_argument("--ema", type=float, metavar="DECAY", help="keep an EMA of G's weights (e.g. 0.999): samples use it")
+    tricks.add_argument("--label-smoothing", type=float, metavar="S", help="one-sided label smoothing: real targets 1 − S")
+    tricks.add_argument("--label-flip", type=float, metavar="P", help="swap a sample's real/fake labels with probability P")
+    tricks.add_argument("--instance-noise", type=float, metavar="STD", help="noise on D's inputs, fading to 0 over the run")
+    tricks.add_argument(
+        "--penalty", action="append", default=[], metavar="NAME:WEIGHT[:k=v]",
+        help=f"add a penalty on D (repeatable): NAME one of {', '.join(sorted(PENALTIES))}; options every=K (lazy), "
+        "fade=F / warmup=F (fractions of the run), and the penalty's own (e.g. r1:0.1:every=4)",
+    )
+    if entry.trainer.__name__ == "DCGAN":
+        tricks.add_argument(
+            "--one-step", action="store_true", default=None,
+            help="update D and G at once from one loss (kgan.trainers.OneStepGAN)",
+        )
 
 
 def build_parser():
@@ -249,8 +282,16 @@ def _train(args):
         sample_every=args.sample_every, batch_size=args.batch_size, learning_rate=args.learning_rate,
         n_critic=getattr(args, "n_critic", None), gp_weight=getattr(args, "gp_weight", None),
         latent_dim=args.latent_dim, width=args.width, monitor=args.monitor, stop_on_failure=args.stop_on_failure,
-        evaluate_every=args.evaluate_every, tensorboard=args.tensorboard,
+        evaluate_every=args.evaluate_every, tensorboard=args.tensorboard, precision=args.precision, loss=args.loss,
+        d_learning_rate=args.d_learning_rate, g_learning_rate=args.g_learning_rate, augment=args.augment, ema=args.ema,
+        label_smoothing=args.label_smoothing, label_flip=args.label_flip, instance_noise=args.instance_noise,
+        penalties=tuple(args.penalty), one_step=getattr(args, "one_step", None),
     )
+    try:
+        config.resolved_recipe()  # bad option values (an unknown penalty, a weight that is not a number) stop here
+    except (TypeError, ValueError) as error:
+        print(f"kgan train: error: {error}", file=sys.stderr)
+        return 2
     train(config)
     return 0
 

@@ -32,7 +32,7 @@ import tensorflow as tf
 from kgan import data as kgan_data
 from kgan.export import sample_images
 from kgan.images import check_uint8_images, to_uint8
-from kgan.latent import sample_latent
+from kgan.latent import sample_latent, sampling_generator
 from kgan.metrics.features import load_extractor
 from kgan.metrics.frechet import frechet_distance
 from kgan.metrics.kid import kernel_distance
@@ -336,7 +336,8 @@ class EvaluateCallback(keras.callbacks.Callback):
     def evaluate(self, step):
         """Score the generator now; returns {name: value}."""
         z = sample_latent(self.n, self.model.latent_dim, self.seed)
-        generated = np.concatenate([to_uint8(self.model.generator(z[i : i + 250], training=False)) for i in range(0, self.n, 250)])
+        generator = sampling_generator(self.model)
+        generated = np.concatenate([to_uint8(generator(z[i : i + 250], training=False)) for i in range(0, self.n, 250)])
         if self.metric == "modes":
             scores = {"modes": toy_face_modes(generated).modes_covered}
         else:
@@ -358,7 +359,7 @@ class EvaluateCallback(keras.callbacks.Callback):
         better = self.best is None or (value < self.best[1] if self.lower_is_better else value > self.best[1])
         if better:
             self.best = (step, value)
-            self.model.generator.save(os.path.join(self.directory, "best_generator.keras"))
+            generator.save(os.path.join(self.directory, "best_generator.keras"))
             with open(os.path.join(self.directory, "best.json"), "w") as file:
                 json.dump({"step": step, "metric": self.metric, "value": value}, file)
         return scores

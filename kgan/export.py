@@ -26,14 +26,18 @@ import numpy as np
 import tensorflow as tf
 
 from kgan.images import to_uint8
-from kgan.latent import sample_latent
+from kgan.latent import sample_latent, sampling_generator
 
 __all__ = ["export_generator", "load_generator", "sample_images"]
 
 
-def export_generator(gan_or_generator, path, verbose=False):
-    """Write the SavedModel for `gan_or_generator` (a kgan trainer or a generator model) to `path`."""
-    generator = getattr(gan_or_generator, "generator", gan_or_generator)
+def export_generator(gan_or_generator, path, verbose=False, ema=True):
+    """Write the SavedModel for `gan_or_generator` (a kgan trainer or a generator model) to `path`.
+
+    A trainer that keeps a generator weight average (EMA) exports the average (`ema=False`: the raw
+    generator), as sampling and evaluation use it.
+    """
+    generator = sampling_generator(gan_or_generator) if ema else getattr(gan_or_generator, "generator", gan_or_generator)
     latent_dim = int(generator.input_shape[-1])
     z_spec = tf.TensorSpec((None, latent_dim), tf.float32, name="z")
 
@@ -61,7 +65,10 @@ def export_generator(gan_or_generator, path, verbose=False):
 
 
 def load_generator(path):
-    """The generator in a run folder, a trainer's `.keras` file or a generator's `.keras` file."""
+    """The generator in a run folder, a trainer's `.keras` file or a generator's `.keras` file.
+
+    From a trainer, its weight average (EMA) when it keeps one.
+    """
     path = str(path)
     if os.path.isdir(path):
         for name in ("gan.keras", "generator.keras"):
@@ -70,8 +77,7 @@ def load_generator(path):
                 break
         else:
             raise FileNotFoundError(f"{path}: no gan.keras or generator.keras in this folder.")
-    model = keras.models.load_model(path)
-    return getattr(model, "generator", model)
+    return sampling_generator(keras.models.load_model(path))
 
 
 def sample_images(path, n, seed, batch_size=500):

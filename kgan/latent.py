@@ -9,13 +9,23 @@ training the trainer draws its own stream, `GAN.sample_latent`, seeded per step 
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["generate_samples", "interpolate", "sample_latent", "slerp"]
+__all__ = ["generate_samples", "interpolate", "sample_latent", "sampling_generator", "slerp"]
 
 
 def sample_latent(n, latent_dim, seed):
     """z ~ N(0, I), float32 (n, latent_dim): a stateless draw with seed (seed, 0), usable inside a graph."""
     seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
     return tf.random.stateless_normal(tf.stack([n, latent_dim]), seed=seed)
+
+
+def sampling_generator(gan):
+    """The generator to sample from: a trainer's weight average (EMA) when it keeps one, else its generator.
+
+    Sampling, evaluation and export all draw from it; the health monitor watches the raw generator,
+    whose training it judges.
+    """
+    ema = getattr(gan, "ema_generator", None)
+    return ema() if ema is not None else getattr(gan, "generator", gan)
 
 
 def generate_samples(generator, num_samples=2500, seed=0, batch_size=2500):

@@ -21,9 +21,9 @@ import dataclasses
 
 import keras
 
-from kgan import nets, penalties
+from kgan import augment, nets, penalties
 from kgan.defaults import IMAGE_SIZE, LATENT_DIM, WIDTH
-from kgan.trainers import DCGAN, WGANGP
+from kgan.trainers import DCGAN, WGANGP, OneStepGAN
 
 __all__ = [
     "MODELS", "PRECISIONS", "Adam", "ModelEntry", "Nets", "PenaltyTerm", "Recipe", "build_gan", "build_nets",
@@ -80,32 +80,88 @@ class Adam:
 class PenaltyTerm:
     """A penalty added to D's loss: a function of `kgan.penalties` by name, its weight and options.
 
-    `fade`: the weight falls linearly from its value to 0 over this fraction of the run (a
-    `kgan.penalties.Penalty` with a `PolynomialDecay` schedule), then the penalty is no longer computed.
+    `every`: lazy regularisation (StyleGAN2): computed every `every` steps and multiplied by `every`.
+    `fade`: the weight falls linearly from its value to 0 over this fraction of the run, then the
+    penalty is no longer computed; `warmup`: it rises linearly from 0 over this fraction of the run.
+    An `augment` option (bCR's augmentation) may name a function of `kgan.augment`.
     """
 
     fn: str
     weight: float
     options: dict = dataclasses.field(default_factory=dict)
     fade: float | None = None
+    warmup: float | None = None
+    every: int = 1
+
+    @classmethod
+    def parse(cls, spec):
+        """A term from the command line's `NAME:WEIGHT[:key=value...]`, e.g. `r1:0.1:every=4`, `lecam:0.01`,
+        `consistency:10:augment=translation`, `gradient_penalty:1:target=0:fade=0.5`."""
+        name, *rest = spec.split(":")
+        if not name or not rest:
+            raise ValueError(f"--penalty {spec!r}: write NAME:WEIGHT[:key=value...], e.g. r1:0.1:every=4.")
+        penalties.get(name)  # an unknown name fails here, listing the known ones
+        try:
+            weight = float(rest[0])
+        except ValueError:
+            raise ValueError(f"--penalty {spec!r}: the weight {rest[0]!r} is not a number.") from None
+        fields, options = {}, {}
+        for item in rest[1:]:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise ValueError(f"--penalty {spec!r}: {item!r} is not key=value.")
+            try:
+                value = float(value)
+            except ValueError:
+                pass
+            if key == "every":
+                fields[key] = int(value)
+            elif key in ("fade", "warmup"):
+                fields[key] = float(value)
+            else:
+                options[key] = value
+        return name, cls(name, weight, options, **fields)
 
     def build(self, total_steps=None, data_scale=1.0):
         """`(weight, kgan.penalties.Penalty)` for `GAN.compile(penalties=...)`; see `build_gan` for `data_scale`."""
         schedule = None
-        if self.fade is not None:
+        if self.fade is not None and self.warmup is not None:
+            raise ValueError(f"Penalty {self.fn}: give fade or warmup, not both.")
+        for name, fraction in (("fade", self.fade), ("warmup", self.warmup)):
+            if fraction is None:
+                continue
             if not total_steps:
-                raise ValueError(f"A penalty that fades ({self.fn}) needs the run's length (total_steps).")
-            schedule = keras.optimizers.schedules.PolynomialDecay(1.0, max(1.0, self.fade * total_steps), 0.0)
-        return self.weight * data_scale**2, penalties.Penalty(self.fn, schedule=schedule, **self.options)
+                raise ValueError(f"A penalty with a {name} ({self.fn}) needs the run's length (total_steps).")
+            steps = max(1, round(fraction * total_steps))
+            schedule = penalties.LinearRamp(0, steps, 1.0, 0.0) if name == "fade" else penalties.LinearRamp(0, steps, 0.0, 1.0)
+        options = dict(self.options)
+        if isinstance(options.get("augment"), str):
+            options["augment"] = augment.get(options["augment"])
+        penalty = penalties.Penalty(self.fn, schedule=schedule, every=self.every, **options)
+        return self.weight * data_scale**2, penalty
 
 
 @dataclasses.dataclass(frozen=True)
 class Recipe:
     """Everything one training needs besides its trainer class and its data.
 
-    `None` for `d_loss`, `g_loss` or `penalties` means the trainer's own (BCE / Wasserstein losses;
-    WGAN-GP's gradient penalty). `augment` names a function of `kgan.augment`; `ema` is the generator
-    weight average's decay per step; `precision` the Keras dtype policy the networks are built under.
+    `None` for `loss`, `d_loss`, `g_loss` or `penalties` means the trainer's own (BCE / Wasserstein
+    losses; WGAN-GP's gradient penalty). The tricks (each a field, each off by default):
+
+    - `loss`: a loss family of `kgan.losses.LOSSES` ("hinge", "least_squares", "rsgan", "ragan", ...);
+    - `d_optimizer` / `g_optimizer`: each network's Adam — different learning rates are TTUR; `n_critic`
+      D updates per G update is the n_dis ratio;
+    - `penalties`: `{name: PenaltyTerm}` (R1, R2, DRAGAN, bCR, LeCam, the gradient penalty; lazy, faded, warmed up);
+    - `label_smoothing` (a float s or a `(low, high)` range: real targets 1 − s) and `label_flip`
+      (probability of swapping a sample's labels), for BCE and least-squares losses;
+    - `instance_noise`: the stddev of Gaussian noise on D's inputs, falling linearly to 0 over
+      `instance_noise_fade` of the run;
+    - `augment`: a function of `kgan.augment` ("diffaugment", "translation", ...) or "ada" (adaptive);
+    - `ema`: the decay per step of the generator weight average (sampling, evaluation and export use
+      it), with `ema_warmup` (early steps use a smaller decay, so the average is not the initialisation);
+    - `one_step`: train with `kgan.trainers.OneStepGAN` (D and G from one loss, simultaneously);
+    - `precision`: the Keras dtype policy the networks are built under ("mixed_bfloat16",
+      "mixed_float16"): losses, penalties and logits stay float32, float16 gets loss scaling.
     """
 
     description: str
@@ -114,11 +170,18 @@ class Recipe:
     d_optimizer: Adam = Adam(2e-4, 0.5)
     g_optimizer: Adam = Adam(2e-4, 0.5)
     n_critic: int = 1
+    loss: str | None = None
     d_loss: str | None = None
     g_loss: str | None = None
     penalties: dict | None = None
+    label_smoothing: float | tuple | None = None
+    label_flip: float = 0.0
+    instance_noise: float | None = None
+    instance_noise_fade: float = 1.0
     augment: str | None = None
     ema: float | None = None
+    ema_warmup: bool = True
+    one_step: bool = False
     precision: str = "float32"
 
     def __post_init__(self):
@@ -126,23 +189,29 @@ class Recipe:
             raise ValueError(f"Unknown precision {self.precision!r}; choose one of {PRECISIONS}.")
         if self.n_critic < 1 or self.batch_size < 1:
             raise ValueError(f"n_critic and batch_size must be at least 1, got {self.n_critic} and {self.batch_size}.")
+        if self.one_step and self.n_critic != 1:
+            raise ValueError("one_step trains D and G from one loss: n_critic must be 1.")
+        if self.instance_noise is not None and not 0 < self.instance_noise_fade <= 1:
+            raise ValueError(f"instance_noise_fade is a fraction of the run in (0, 1], got {self.instance_noise_fade}.")
 
     def override(self, **changes):
         """A copy with `changes`; `None` values change nothing (so CLI options that were not given pass through).
 
         Takes any field of the recipe, and these shortcuts: `learning_rate` (both optimizers),
-        `latent_dim`, `width` (the nets), `generator` / `discriminator` (options merged into the
-        nets'), `gp_weight` (the weight of the penalty named "gp").
+        `d_learning_rate` / `g_learning_rate` (one of them: TTUR), `latent_dim`, `width` (the nets),
+        `generator` / `discriminator` (options merged into the nets'), `gp_weight` (the weight of
+        the penalty named "gp"), `add_penalties` (`{name: PenaltyTerm}` merged into the recipe's).
         """
         changes = {key: value for key, value in changes.items() if value is not None}
         recipe = self
-        if "learning_rate" in changes:
-            rate = changes.pop("learning_rate")
-            recipe = dataclasses.replace(
-                recipe,
-                d_optimizer=dataclasses.replace(recipe.d_optimizer, learning_rate=rate),
-                g_optimizer=dataclasses.replace(recipe.g_optimizer, learning_rate=rate),
-            )
+        for key, sides in (("learning_rate", ("d", "g")), ("d_learning_rate", ("d",)), ("g_learning_rate", ("g",))):
+            if key in changes:
+                rate = changes.pop(key)
+                for side in sides:
+                    name = f"{side}_optimizer"
+                    recipe = dataclasses.replace(recipe, **{name: dataclasses.replace(getattr(recipe, name), learning_rate=rate)})
+        if "add_penalties" in changes:
+            recipe = dataclasses.replace(recipe, penalties={**(recipe.penalties or {}), **changes.pop("add_penalties")})
         nets_changes = {key: changes.pop(key) for key in ("latent_dim", "width") if key in changes}
         for side in ("generator", "discriminator"):
             if side in changes:
@@ -190,7 +259,10 @@ _ZERO_GP = PenaltyTerm("gradient_penalty", 1 / 160, {"target": 0.0})
 
 
 def _lab(description, penalties=None, ema=None, **discriminator):
-    return dataclasses.replace(_LAB.override(discriminator=discriminator), description=description, penalties=penalties, ema=ema)
+    # ema_warmup off: the lab's EMA figures (benchmarks/mode_collapse.py) were measured without it
+    return dataclasses.replace(
+        _LAB.override(discriminator=discriminator), description=description, penalties=penalties, ema=ema, ema_warmup=False
+    )
 
 
 MODELS = {
@@ -322,18 +394,33 @@ def build_gan(
     recipe = get_recipe(model, recipe).override(**overrides)
     with _dtype_policy(recipe.precision):
         generator, discriminator = build_nets(recipe.nets, image_size, synchronized_bn, data_scale)
-    gan = entry.trainer(generator, discriminator, n_critic=recipe.n_critic, seed=seed, ema_decay=recipe.ema)
+    trainer = entry.trainer
+    if recipe.one_step:
+        if entry.trainer is not DCGAN:
+            raise ValueError(f"one_step is a way to train the dcgan model's losses; {model} trains with {trainer.__name__}.")
+        trainer = OneStepGAN
+    options = {} if recipe.one_step else {"n_critic": recipe.n_critic}
+    gan = trainer(generator, discriminator, seed=seed, ema_decay=recipe.ema, ema_warmup=recipe.ema_warmup, **options)
     updates = None if total_steps is None else int(total_steps)
     terms = None
     if recipe.penalties is not None:
         terms = {name: term.build(updates, data_scale) for name, term in recipe.penalties.items()}
+    noise = recipe.instance_noise
+    if noise is not None:
+        if not updates:
+            raise ValueError("A recipe with instance noise needs the run's length (total_steps): the noise fades to 0.")
+        noise = keras.optimizers.schedules.PolynomialDecay(noise, max(1, round(recipe.instance_noise_fade * updates)), 0.0)
     gan.compile(
         d_optimizer=recipe.d_optimizer.build(None if updates is None else updates * recipe.n_critic),
         g_optimizer=recipe.g_optimizer.build(updates),
+        loss=recipe.loss,
         d_loss=recipe.d_loss,
         g_loss=recipe.g_loss,
         penalties=terms,
         augment=recipe.augment,
+        label_smoothing=recipe.label_smoothing,
+        label_flip=recipe.label_flip,
+        instance_noise=noise,
         steps_per_execution=steps_per_execution,
     )
     return gan

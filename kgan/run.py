@@ -39,10 +39,10 @@ from kgan.distribute import get_strategy
 from kgan.evaluate import EvaluateCallback
 from kgan.figures import interpolation_grid, nearest_neighbours, progress_strip, save_gif
 from kgan.images import to_uint8
-from kgan.latent import generate_samples
+from kgan.latent import generate_samples, sampling_generator
 from kgan.monitor import GANMonitor
 from kgan.plots import plot_history
-from kgan.recipes import Recipe, build_gan, get_model, get_recipe
+from kgan.recipes import PenaltyTerm, Recipe, build_gan, get_model, get_recipe
 
 __all__ = ["RunConfig", "RunResult", "train"]
 
@@ -68,6 +68,9 @@ class RunConfig:
         sample_every: steps between extra sample grids (default: one grid per epoch only).
         batch_size, learning_rate, n_critic, gp_weight, latent_dim, width: change the recipe's values
             (`None`: the recipe's own; see `Recipe.override`).
+        precision, loss, d_learning_rate, g_learning_rate, augment, ema, label_smoothing, label_flip,
+            instance_noise, one_step: the recipe's tricks (`kgan.recipes.Recipe`; `None`: the recipe's own).
+        penalties: more penalties for D, as `kgan.recipes.PenaltyTerm.parse` reads them ("r1:0.1:every=4").
         monitor: watch the run's health (`kgan.monitor.GANMonitor`): warnings on the console and in
             `monitor.jsonl`, and a verdict at the end.
         stop_on_failure: stop the run at the monitor's first failure (D wins, exploding gradients,
@@ -98,6 +101,17 @@ class RunConfig:
     gp_weight: float | None = None
     latent_dim: int | None = None
     width: int | None = None
+    precision: str | None = None
+    loss: str | None = None
+    d_learning_rate: float | None = None
+    g_learning_rate: float | None = None
+    augment: str | None = None
+    ema: float | None = None
+    label_smoothing: float | None = None
+    label_flip: float | None = None
+    instance_noise: float | None = None
+    penalties: tuple = ()
+    one_step: bool | None = None
     monitor: bool = True
     stop_on_failure: bool = False
     evaluate_every: int | None = None
@@ -112,9 +126,13 @@ class RunConfig:
 
     def resolved_recipe(self):
         """The recipe this run trains with: the named one, with this config's changes."""
+        extra = dict(PenaltyTerm.parse(spec) for spec in self.penalties)
         return get_recipe(self.model, self.recipe).override(
             batch_size=self.batch_size, learning_rate=self.learning_rate, n_critic=self.n_critic,
-            gp_weight=self.gp_weight, latent_dim=self.latent_dim, width=self.width,
+            gp_weight=self.gp_weight, latent_dim=self.latent_dim, width=self.width, precision=self.precision,
+            loss=self.loss, d_learning_rate=self.d_learning_rate, g_learning_rate=self.g_learning_rate,
+            augment=self.augment, ema=self.ema, label_smoothing=self.label_smoothing, label_flip=self.label_flip,
+            instance_noise=self.instance_noise, one_step=self.one_step, add_penalties=extra or None,
         )
 
     def to_dict(self):
@@ -259,10 +277,10 @@ def train(config, callbacks=()):
 
     modes = None
     if counts_modes:  # toy faces: how many of their 576 modes the generator draws
-        modes = toy_face_modes(generated_uint8(gan.generator, MODE_SAMPLES, config.seed))
+        modes = toy_face_modes(generated_uint8(sampling_generator(gan), MODE_SAMPLES, config.seed))
 
     gan.save(os.path.join(out, "gan.keras"))
-    gan.generator.save(os.path.join(out, "generator.keras"))
+    sampling_generator(gan).save(os.path.join(out, "generator.keras"))  # the weight average, when the recipe keeps one
     gan.discriminator.save(os.path.join(out, "discriminator.keras"))
     steps_run = len(steps.history.get("d_loss", []))
     rate = steps_run * recipe.batch_size * recipe.n_critic / seconds if steps_run else None
@@ -330,8 +348,9 @@ def _draw_pictures(gan, grids, real_images, out, seed):
     if grids:
         progress_strip(grids, max_bands=12, path=os.path.join(out, "progress.png"))
         save_gif(grids, os.path.join(out, "progress.gif"), last_seconds=2.0)
-    interpolation_grid(gan.generator, seed=seed, path=os.path.join(out, "interpolation.png"))
-    generated = generated_uint8(gan.generator, 64, seed)
+    generator = sampling_generator(gan)
+    interpolation_grid(generator, seed=seed, path=os.path.join(out, "interpolation.png"))
+    generated = generated_uint8(generator, 64, seed)
     nearest_neighbours(generated, real_images, grid_rows=16, path=os.path.join(out, "neighbours.png"))
 
 

@@ -65,6 +65,32 @@ def test_train_maps_its_options_onto_a_run_config(monkeypatch):
     )
 
 
+def test_train_maps_the_tricks_onto_the_recipe(monkeypatch, capsys):
+    import kgan.run
+    from kgan.recipes import PenaltyTerm
+
+    seen = []
+    monkeypatch.setattr(kgan.run, "train", seen.append)
+    cli.main([
+        "train", "dcgan", "--precision", "mixed_bfloat16", "--loss", "least_squares", "--d-learning-rate", "4e-4",
+        "--g-learning-rate", "1e-4", "--augment", "ada", "--ema", "0.99", "--label-smoothing", "0.1", "--label-flip",
+        "0.05", "--instance-noise", "0.2", "--penalty", "r1:0.5:every=4", "--penalty", "lecam:0.01", "--one-step",
+    ])
+    recipe = seen[-1].resolved_recipe()
+    assert (recipe.precision, recipe.loss, recipe.augment, recipe.ema, recipe.one_step) == (
+        "mixed_bfloat16", "least_squares", "ada", 0.99, True,
+    )
+    assert (recipe.d_optimizer.learning_rate, recipe.g_optimizer.learning_rate) == (4e-4, 1e-4)
+    assert (recipe.label_smoothing, recipe.label_flip, recipe.instance_noise) == (0.1, 0.05, 0.2)
+    assert recipe.penalties == {"r1": PenaltyTerm("r1", 0.5, every=4), "lecam": PenaltyTerm("lecam", 0.01)}
+    assert "--one-step" not in cli.build_parser().parse_args(["train", "wgan-gp"]).__dict__  # a dcgan-only option
+
+    assert cli.main(["train", "dcgan", "--penalty", "r1"]) == 2
+    assert "--penalty 'r1': write NAME:WEIGHT" in capsys.readouterr().err
+    assert cli.main(["train", "dcgan", "--penalty", "r9:1"]) == 2
+    assert "Unknown penalty 'r9'" in capsys.readouterr().err
+
+
 def test_console_script_help_runs():
     result = subprocess.run(
         [sys.executable, "-m", "kgan.cli", "--help"], capture_output=True, text=True, cwd=ROOT, env=subprocess_env()

@@ -118,7 +118,7 @@ def feed(monitor, gan, values):
     monitor.on_epoch_begin(0)
     sums = {}
     for step in range(len(next(iter(values.values())))):
-        gan.g_optimizer.iterations.assign(step + 1)
+        gan.step_counter.assign(step + 1)
         logs = {}
         for name, series in values.items():
             sums[name] = sums.get(name, 0.0) + series[step]

@@ -91,8 +91,10 @@ def test_unknown_models_and_recipes_are_named():
         get_model("stylegan")
     with pytest.raises(ValueError, match=r"Unknown dcgan recipe 'gulrajani'; choose one of \['book', 'dcgan'"):
         build_gan("dcgan", "gulrajani")
-    with pytest.raises(ValueError, match="one D step per G step; n_critic=5"):
-        build_gan("dcgan", image_size=16, width=2, n_critic=5)
+    with pytest.raises(ValueError, match="one_step trains D and G from one loss: n_critic must be 1"):
+        build_gan("dcgan", image_size=16, width=2, n_critic=5, one_step=True)
+    with pytest.raises(ValueError, match="one_step is a way to train the dcgan model's losses"):
+        build_gan("wgan-gp", image_size=16, width=2, n_critic=1, one_step=True)
 
 
 def test_a_decaying_learning_rate_spans_the_run():
@@ -112,7 +114,8 @@ def test_a_fading_penalty_becomes_a_scheduled_penalty_scaled_to_the_data():
     gan = build_gan("dcgan", recipe, total_steps=1000, data_scale=4.0)
     weight, penalty = gan.penalties["zero_gp"]
     assert weight == pytest.approx(1 / 160 * 16)  # λ per unit of data scale, times data_scale²
-    assert penalty.options == {"target": 0.0} and penalty.schedule.decay_steps == 500  # fades over half the run
+    assert penalty.options == {"target": 0.0}
+    assert [float(penalty.schedule(step)) for step in (0, 250, 500, 900)] == [1.0, 0.5, 0.0, 0.0]  # fades over half the run
     assert gan.ema_decay == 0.9995
     assert gan.generator.get_layer("output_scale").scale == 4.0  # G's output on the data's range
     z = np.random.default_rng(0).normal(size=(3, 2)).astype("float32")
@@ -137,3 +140,45 @@ def test_a_recipe_names_losses_augmentation_and_ema():
     assert gan.ema_decay == 0.99 and len(gan.ema_weights) == len(gan.generator.weights)
     extra = dataclasses.replace(recipe, penalties={"zgp": PenaltyTerm("gradient_penalty", 2.0, {"target": 0.0})})
     assert build_gan("dcgan", extra, image_size=16).penalties["zgp"][0] == 2.0
+
+
+def test_penalty_terms_parse_from_the_command_line_and_build_lazy_or_scheduled_penalties():
+    name, term = PenaltyTerm.parse("r1:0.5:every=4")
+    assert (name, term) == ("r1", PenaltyTerm("r1", 0.5, every=4))
+    weight, penalty = term.build()
+    assert weight == 0.5 and penalty.every == 4
+    _, warm = PenaltyTerm.parse("gradient_penalty:1:target=0:warmup=0.5")
+    assert warm.options == {"target": 0.0} and warm.warmup == 0.5
+    _, scheduled = warm.build(total_steps=100)
+    assert [float(scheduled.schedule(step)) for step in (0, 25, 50, 80)] == [0.0, 0.5, 1.0, 1.0]
+    _, bcr = PenaltyTerm.parse("consistency:10:augment=translation")
+    assert bcr.build()[1].options["augment"] is kgan.augment.translation  # a name of kgan.augment, resolved
+    for spec, message in [("r1", "write NAME:WEIGHT"), ("r1:x", "is not a number"), ("nope:1", "Unknown penalty"),
+                          ("r1:1:every", "is not key=value")]:
+        with pytest.raises(ValueError, match=message):
+            PenaltyTerm.parse(spec)
+    with pytest.raises(ValueError, match="give fade or warmup, not both"):
+        PenaltyTerm("r1", 1.0, fade=0.5, warmup=0.5).build(total_steps=10)
+
+
+def test_overrides_set_each_learning_rate_and_add_penalties():
+    recipe = get_recipe("wgan-gp").override(d_learning_rate=4e-4, g_learning_rate=1e-4,
+                                            add_penalties={"lecam": PenaltyTerm("lecam", 0.1)})
+    assert (recipe.d_optimizer.learning_rate, recipe.g_optimizer.learning_rate) == (4e-4, 1e-4)
+    assert set(recipe.penalties) == {"gp", "lecam"}
+
+
+def test_a_recipe_with_every_trick_builds_and_trains():
+    recipe = get_recipe("dcgan").override(
+        loss="least_squares", label_smoothing=(0.0, 0.2), label_flip=0.05, instance_noise=0.1, augment="ada", ema=0.99,
+        precision="mixed_bfloat16", width=2, latent_dim=4,
+        add_penalties={"r1": PenaltyTerm("r1", 0.5, every=2), "lecam": PenaltyTerm("lecam", 0.01)},
+    )
+    gan = build_gan("dcgan", recipe, image_size=16, seed=0, total_steps=10)
+    assert gan.label_smoothing == (0.0, 0.2) and isinstance(gan.augment, kgan.augment.AdaptiveAugment)
+    assert float(gan.instance_noise(0)) == pytest.approx(0.1) and float(gan.instance_noise(10)) == 0.0
+    images = np.random.default_rng(0).uniform(-1, 1, (8, 16, 16, 3)).astype("float32")
+    history = gan.fit(images, batch_size=4, epochs=1, verbose=0).history
+    assert all(np.isfinite(values).all() for values in history.values()) and {"r1", "lecam", "augment_p"} <= set(history)
+    with pytest.raises(ValueError, match="needs the run's length"):
+        build_gan("dcgan", recipe, image_size=16)
