@@ -112,7 +112,8 @@ def _upsampling(filters, upsample, init, spectral_norm, name, use_bias=False):
 
 def build_generator(
     architecture="dcgan", image_size=IMAGE_SIZE, latent_dim=LATENT_DIM, width=WIDTH, channels=3, spectral_norm=False,
-    attention_at=None, synchronized_bn=False, upsample="transpose", norm="batch", dropout=0.0, name="generator",
+    attention_at=None, synchronized_bn=False, upsample="transpose", norm="batch", dropout=0.0, spherical_latent=False,
+    name="generator",
 ):
     """z of shape (batch, latent_dim) → images (batch, image_size, image_size, channels) in [-1, 1].
 
@@ -140,6 +141,10 @@ def build_generator(
             the way ganhacks #17 (and pix2pix, Isola et al. 2017) inject it. Keras applies dropout
             only with `training=True`, so it acts in the trainer's steps but not when sampling
             (`training=False`, as `kgan` samples), unlike pix2pix, which keeps it on at test time.
+        spherical_latent: project z onto the sphere of radius √latent_dim first (ganhacks #3, "a
+            spherical z"; StyleGAN normalises z the same way): a Gaussian z becomes uniform on the
+            sphere. Done inside G, so every sampler — training, grids, export — draws from the
+            same distribution.
     """
     _check_architecture(architecture)
     _check_choice("upsample", upsample, UPSAMPLINGS)
@@ -160,7 +165,8 @@ def build_generator(
         return attend(x)
 
     z = keras.Input(shape=(latent_dim,), name="z")
-    x = layers.Reshape((1, 1, latent_dim), name="z_as_map")(z)  # -1 batch: export-safe
+    x = PixelNormalization(name="z_on_sphere")(z) if spherical_latent else z  # z / rms(z): radius √latent_dim
+    x = layers.Reshape((1, 1, latent_dim), name="z_as_map")(x)  # -1 batch: export-safe
     if architecture == "book":
         x = layers.ReLU(name="z_relu")(x)  # the book applies ReLU to z itself
     filters = width * 2 ** (stages - 1)

@@ -283,3 +283,13 @@ def test_generator_variants_round_trip_and_train(make_gan, tmp_path):
     z = np.random.default_rng(4).normal(size=(3, 8)).astype("float32")
     g.save(tmp_path / "g.keras")
     np.testing.assert_allclose(keras.models.load_model(tmp_path / "g.keras")(z), g(z), atol=1e-6)
+
+
+def test_a_spherical_latent_puts_every_z_on_the_sphere_of_radius_sqrt_latent_dim():
+    generator = nets.build_generator("dcgan", 16, 8, 4, spherical_latent=True)
+    project = keras.Model(generator.input, generator.get_layer("z_on_sphere").output)
+    z = np.random.default_rng(0).normal(size=(5, 8)).astype("float32") * np.array([[0.1], [1], [3], [10], [0.5]], "float32")
+    np.testing.assert_allclose(np.linalg.norm(project(z), axis=1), np.sqrt(8), rtol=1e-5)  # any length → √8
+    np.testing.assert_allclose(project(z) / np.linalg.norm(project(z), axis=1, keepdims=True),
+                               z / np.linalg.norm(z, axis=1, keepdims=True), rtol=1e-5)  # same direction
+    assert "z_on_sphere" not in [layer.name for layer in nets.build_generator("dcgan", 16, 8, 4).layers]
