@@ -122,7 +122,10 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--n", type=int, default=1000, help="images per side for the scores")
     parser.add_argument("--out", default="runs/ablate")
+    parser.add_argument("--quick", action="store_true", help="two tricks, width 4, 4 steps, n 64: a smoke run")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.tricks, args.width, args.steps, args.epochs, args.n = "base,ema", 4, 4, 2, 64
 
     names = [name.strip() for name in args.tricks.split(",") if name.strip()]
     unknown = sorted(set(names) - set(TRICKS))

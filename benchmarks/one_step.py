@@ -65,7 +65,10 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--steps", type=int, default=20, help="timed steps per trainer")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (the first traces the graph)")
+    parser.add_argument("--quick", action="store_true", help="16 px, width 4, batch 8, 2 timed steps: a smoke run")
     args = parser.parse_args()
+    if args.quick:
+        args.image_size, args.width, args.batch_size, args.steps, args.warmup = 16, 4, 8, 2, 1
     if args.steps < 1 or args.warmup < 1:
         parser.error("--steps and --warmup must be at least 1")
 

@@ -27,13 +27,15 @@ _RECIPE_VALUES = [
     ("--n-critic", int, "critic steps per generator step", lambda recipe: recipe.n_critic if recipe.n_critic > 1 else None),
     ("--gp-weight", float, "gradient-penalty weight λ", _gp_weight),
     ("--latent-dim", int, "size of z", lambda recipe: recipe.nets.latent_dim),
-    ("--width", int, "base channel width of both networks", lambda recipe: recipe.nets.width),
+    ("--width", int, "base channel width of both networks (32 on the toy faces)", lambda recipe: recipe.nets.width),
 ]
 
 
 def _add_train_options(parser, model):
     from kgan.recipes import get_model
     from kgan.run import RunConfig
+
+    from kgan.defaults import EPOCHS, IMAGE_SIZE, TOY_EPOCHS, TOY_IMAGE_SIZE
 
     entry = get_model(model)
     default = RunConfig()  # the run's defaults are the CLI's
@@ -46,8 +48,8 @@ def _add_train_options(parser, model):
         "prepared TFDS dataset ('tfds:anime_faces'). Without it kgan trains on its embedded procedural toy faces.",
     )
     data.add_argument(
-        "--image-size", type=int, default=default.image_size,
-        help=f"side of the square training images (default: {default.image_size})",
+        "--image-size", type=int,
+        help=f"side of the square training images (default: {IMAGE_SIZE}; {TOY_IMAGE_SIZE} on the toy faces)",
     )
     data.add_argument(
         "--toy-images", type=int, default=default.toy_images,
@@ -62,7 +64,7 @@ def _add_train_options(parser, model):
         + "; ".join(f"'{name}': {entry.recipes[name].description}" for name in recipes)
         + f" (default: {entry.default})",
     )
-    run.add_argument("--epochs", type=int, default=default.epochs, help=f"epochs to train (default: {default.epochs})")
+    run.add_argument("--epochs", type=int, help=f"epochs to train (default: {EPOCHS}; {TOY_EPOCHS} on the toy faces)")
     run.add_argument(
         "--steps-per-epoch",
         type=int,

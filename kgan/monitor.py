@@ -52,27 +52,32 @@ CHECKS = {
         what="the discriminator is winning: over the last {window} steps it gives real images {d_real:.2f} and "
         "fakes {d_fake:.2f} (D loss {d_loss:.3f}), so the generator's gradients starve",
         cause="D learns faster than G",
-        remedies="lower the learning rate (--learning-rate {lower_rate:g}), or train WGAN-GP (kgan train wgan-gp), "
-        "whose critic gives useful gradients even when it wins",
+        remedies="lower the learning rate (--learning-rate {lower_rate:g}); keep D smooth with an R1 penalty "
+        "(--penalty r1:1:every=4) or stop it memorising the data with DiffAugment (--augment diffaugment); or "
+        "train WGAN-GP (kgan train wgan-gp), whose critic gives useful gradients even when it wins",
     ),
     "exploding_gradients": dict(
         what="the {network}'s gradient norm has been {norm:.0f} (above {limit:g}) for the last {steps} steps",
         cause="a learning rate too high or a {network} without a bound on its slope",
-        remedies="lower the learning rate (--learning-rate {lower_rate:g}), or train WGAN-GP, whose gradient "
-        "penalty holds the critic's gradient norm near 1 (kgan train wgan-gp)",
+        remedies="lower the learning rate (--learning-rate {lower_rate:g}); bound D's slope with an R1 penalty "
+        "(--penalty r1:1:every=4); or train WGAN-GP, whose gradient penalty holds the critic's gradient norm "
+        "near 1 (kgan train wgan-gp)",
     ),
     "mode_collapse": dict(
         what="the samples lost their diversity: a fixed batch of codes now gives images {ratio:.0%} as varied "
         "as at step {best_step}{modes}",
         cause="the generator found a few outputs that fool D and maps most codes to them (mode collapse)",
-        remedies="lower the learning rate (--learning-rate {lower_rate:g}), or train WGAN-GP (kgan train wgan-gp), "
-        "whose loss keeps rewarding G for covering the data",
+        remedies="lower the learning rate (--learning-rate {lower_rate:g}); let D see batch statistics (a recipe "
+        "with discriminator={{'minibatch': 'mbstd'}}) or regularise it (--penalty r1:1:every=4); or train WGAN-GP "
+        "(kgan train wgan-gp), whose loss keeps rewarding G for covering the data",
     ),
     "oscillation": dict(
         what="the D loss oscillates: its smoothed value swung between {low:.2f} and {high:.2f} {crossings} times "
         "in the last {steps} steps instead of settling",
         cause="the two players overshoot each other, typically from learning rates too high for Adam's momentum",
-        remedies="lower the learning rate (--learning-rate {lower_rate:g}), or train WGAN-GP (kgan train wgan-gp)",
+        remedies="lower the learning rate (--learning-rate {lower_rate:g}); damp it with an R1 penalty "
+        "(--penalty r1:1:every=4) and sample from a weight average (--ema 0.999); or train WGAN-GP "
+        "(kgan train wgan-gp)",
     ),
 }
 # Oscillation only warns; every other finding stops a run that asked to stop on failure.

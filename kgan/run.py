@@ -34,7 +34,7 @@ from kgan.callbacks import SampleGrid, StepBackup, StepHistory
 from kgan.datasets import toy_faces
 from kgan.datasets.toy_faces import MIN_DECODE_SIZE
 from kgan.metrics.toy_face_modes import expected_modes_uniform, toy_face_modes
-from kgan.defaults import IMAGE_SIZE, TOY_IMAGES
+from kgan.defaults import EPOCHS, IMAGE_SIZE, TOY_EPOCHS, TOY_IMAGE_SIZE, TOY_IMAGES, TOY_WIDTH
 from kgan.distribute import get_strategy
 from kgan.evaluate import EvaluateCallback
 from kgan.figures import interpolation_grid, nearest_neighbours, progress_strip, save_gif
@@ -56,9 +56,9 @@ class RunConfig:
         recipe: one of the model's recipe names (default: its default recipe), or a `kgan.recipes.Recipe`.
         data: images to train on (anything `kgan.data.load` reads: a folder, glob, zip, or
             "tfds:NAME[:SPLIT]"); `None` trains on `toy_images` embedded toy faces.
-        image_size: side of the training images.
+        image_size: side of the training images (`None`: 64, or 32 on the toy faces).
         epochs, steps_per_epoch: the run's length in generator steps is their product;
-            `steps_per_epoch=None` is one pass over the data.
+            `steps_per_epoch=None` is one pass over the data. `epochs=None`: 5, or 40 on the toy faces.
         seed: seed of the weights, the noise stream and the data order.
         strategy: a `kgan.distribute.get_strategy` spec ("auto", "mirrored", "multiworker", "cpu:N", ...);
             `sync_bn` makes BatchNorm use statistics over all replicas.
@@ -67,7 +67,7 @@ class RunConfig:
         backup_every: steps between backups (also one at every epoch's end).
         sample_every: steps between extra sample grids (default: one grid per epoch only).
         batch_size, learning_rate, n_critic, gp_weight, latent_dim, width: change the recipe's values
-            (`None`: the recipe's own; see `Recipe.override`).
+            (`None`: the recipe's own, except on the toy faces, whose width is 32; see `Recipe.override`).
         precision, loss, d_learning_rate, g_learning_rate, augment, ema, label_smoothing, label_flip,
             instance_noise, one_step: the recipe's tricks (`kgan.recipes.Recipe`; `None`: the recipe's own).
         penalties: more penalties for D, as `kgan.recipes.PenaltyTerm.parse` reads them ("r1:0.1:every=4").
@@ -85,8 +85,8 @@ class RunConfig:
     recipe: str | Recipe | None = None
     data: str | None = None
     toy_images: int = TOY_IMAGES
-    image_size: int = IMAGE_SIZE
-    epochs: int = 5
+    image_size: int | None = None
+    epochs: int | None = None
     steps_per_epoch: int | None = None
     seed: int = 0
     strategy: str = "auto"
@@ -117,6 +117,17 @@ class RunConfig:
     evaluate_every: int | None = None
     tensorboard: bool = False
     verbose: str | int = "auto"
+
+    def resolved(self):
+        """This config with its `None` sizes made concrete: the toy faces train at 32 px, width 32, 40 epochs
+        (`kgan.defaults`: the demo's budget on a 2-core CPU); data trains at 64 px for 5 epochs."""
+        toy = self.data is None
+        return dataclasses.replace(
+            self,
+            image_size=self.image_size or (TOY_IMAGE_SIZE if toy else IMAGE_SIZE),
+            epochs=self.epochs or (TOY_EPOCHS if toy else EPOCHS),
+            width=self.width or (TOY_WIDTH if toy else None),
+        )
 
     def recipe_name(self):
         """The recipe's name, or "custom" for a `Recipe` object."""
@@ -190,6 +201,7 @@ def train(config, callbacks=()):
         kgan.data.DataSourceError: the data is missing, unreadable, or too small for one step.
         ValueError: an unknown model, recipe or option.
     """
+    config = config.resolved()
     say = print if config.verbose != 0 else (lambda *args, **kwargs: None)
     strategy = get_strategy(config.strategy)  # first: cpu:N must precede other TensorFlow work
     recipe = config.resolved_recipe()
