@@ -29,7 +29,7 @@ def test_train_help_is_generated_from_the_registry(capsys):
     dcgan = help_text(capsys, "train", "dcgan")
     for option in ["--data", "--epochs", "--steps-per-epoch", "--batch-size", "--recipe", "--out", "--seed", "--resume"]:
         assert option in dcgan
-    assert "'book': chapter 13.3 as written" in dcgan and "(default: dcgan)" in dcgan
+    assert "'book': chapter 13.3 as written" in dcgan and "(default: modern)" in dcgan
     assert "--n-critic" not in dcgan and "--gp-weight" not in dcgan  # no dcgan recipe has a critic ratio or a gp
     assert "mlp" not in dcgan  # 2D recipes are not offered for images
     wgan = help_text(capsys, "train", "wgan-gp")
@@ -42,7 +42,7 @@ def test_a_recipe_added_to_the_registry_appears_in_the_help(capsys, monkeypatch)
     mine = recipes.get_recipe("dcgan").override(batch_size=32, description="my own variant")
     monkeypatch.setitem(recipes.MODELS, "dcgan", dataclasses.replace(entry, recipes={**entry.recipes, "mine": mine}))
     text = help_text(capsys, "train", "dcgan")
-    assert "'mine': my own variant" in text and "dcgan 64, mine 32" in text
+    assert "'mine': my own variant" in text and "dcgan 64, modern 64, mine 32" in text
 
 
 def test_train_maps_its_options_onto_a_run_config(monkeypatch):
@@ -51,7 +51,7 @@ def test_train_maps_its_options_onto_a_run_config(monkeypatch):
     seen = []
     monkeypatch.setattr(kgan.run, "train", seen.append)
     assert cli.main(["train", "dcgan"]) == 0
-    assert seen[-1] == kgan.run.RunConfig(model="dcgan", recipe="dcgan")  # the run's defaults are the CLI's
+    assert seen[-1] == kgan.run.RunConfig(model="dcgan", recipe="modern")  # the run's defaults are the CLI's
     cli.main([
         "train", "wgan-gp", "--recipe", "book", "--data", "faces.zip", "--image-size", "32", "--epochs", "7",
         "--steps-per-epoch", "9", "--batch-size", "16", "--learning-rate", "0.001", "--n-critic", "3",

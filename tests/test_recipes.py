@@ -24,7 +24,7 @@ def test_every_model_names_its_trainer_summary_and_a_default_among_its_recipes()
         for name, recipe in entry.recipes.items():
             assert isinstance(recipe, Recipe) and recipe.description, (model, name)
             json.dumps(dataclasses.asdict(recipe))  # a run can record it
-    assert MODELS["dcgan"].recipe_names("images") == ["book", "dcgan"]
+    assert MODELS["dcgan"].recipe_names("images") == ["book", "dcgan", "modern"]
     assert MODELS["wgan-gp"].recipe_names("images") == ["book", "gulrajani"]
     assert "mlp-best" in MODELS["dcgan"].recipe_names("points")
 
@@ -62,7 +62,7 @@ def test_the_dcgan_recipes_differ_in_their_architecture_only():
     book, paper = get_recipe("dcgan", "book"), get_recipe("dcgan", "dcgan")
     assert (book.nets.architecture, paper.nets.architecture) == ("book", "dcgan")
     assert dataclasses.replace(book, description="", nets=paper.nets) == dataclasses.replace(paper, description="")
-    assert get_recipe("dcgan") is paper  # the default
+    assert get_recipe("dcgan") is get_recipe("dcgan", "modern")  # the default: the paper's nets + R1 + EMA
 
 
 def test_override_changes_only_what_it_names():
@@ -182,3 +182,11 @@ def test_a_recipe_with_every_trick_builds_and_trains():
     assert all(np.isfinite(values).all() for values in history.values()) and {"r1", "lecam", "augment_p"} <= set(history)
     with pytest.raises(ValueError, match="needs the run's length"):
         build_gan("dcgan", recipe, image_size=16)
+
+
+def test_the_default_dcgan_recipe_is_the_paper_nets_with_lazy_r1_and_a_generator_average():
+    gan = build_gan("dcgan", image_size=16, width=2, seed=0)
+    weight, penalty = gan.penalties["r1"]
+    assert weight == 1.0 and penalty.fn is kgan.penalties.r1_penalty and penalty.every == 4
+    assert gan.ema_decay == 0.999 and gan.ema_warmup
+    assert get_recipe("dcgan").nets == get_recipe("dcgan", "dcgan").nets
