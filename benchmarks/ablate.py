@@ -12,7 +12,8 @@ Every run trains `--base` (a recipe of the dcgan model) changed by one entry of 
 networks, data, steps and seeds — through `kgan.run.train`, then scores the generator the run
 samples from (its weight average when the trick keeps one). Rows already in `<out>/results.jsonl`
 are not run again, so an interrupted ablation resumes. Prints a markdown table: each metric's mean
-over the seeds, with the spread (max − min) after ±, and the health monitor's verdicts.
+over the seeds, with the spread (max − min) after ±, the seconds per run (wall time: other work on
+the machine slows it) and the health monitor's verdicts.
 """
 
 import argparse
@@ -88,7 +89,7 @@ def run_one(args, name, seed, base, real, features):
 
 def table(rows, names):
     metrics = [key for key in ("modes", "decodable", "swd", "kid", "fd") if any(row.get(key) is not None for row in rows)]
-    lines = ["| trick | " + " | ".join(metrics) + " | s/run | monitor |", "|---" * (len(metrics) + 3) + "|"]
+    lines = ["| trick | seeds | " + " | ".join(metrics) + " | s/run | monitor |", "|---" * (len(metrics) + 4) + "|"]
     for name in names:
         group = [row for row in rows if row["trick"] == name]
         if not group:
@@ -104,7 +105,7 @@ def table(rows, names):
             cells.append(f"{values.mean():.{digits}f} ± {spread:.{digits}f}" if len(values) > 1 else f"{values[0]:.{digits}f}")
         healthy = sum(str(row["verdict"]).startswith("healthy") for row in group)
         seconds = np.mean([row["seconds"] for row in group])
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {seconds:.0f} | {healthy}/{len(group)} healthy |")
+        lines.append(f"| {name} | {len(group)} | " + " | ".join(cells) + f" | {seconds:.0f} | {healthy}/{len(group)} healthy |")
     return "\n".join(lines)
 
 

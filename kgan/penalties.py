@@ -360,6 +360,11 @@ class Penalty:
         if self.every > 1:
             due = tf.logical_and(due, tf.equal(tf.math.floormod(tf.cast(step, tf.int64), self.every), 0))
             factor = factor * float(self.every)
+        replica = tf.distribute.get_replica_context()
+        if replica is not None and replica.num_replicas_in_sync > 1:
+            # A cond branch may not synchronise replicas, and D's BatchNorm updates do (merge_call): with
+            # several replicas the penalty is computed every step and masked — the same value, no saving.
+            return tf.where(due, factor * value(), tf.zeros((), tf.float32))
         return tf.cond(due, lambda: factor * value(), lambda: tf.zeros((), tf.float32))
 
     def get_config(self):

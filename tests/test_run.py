@@ -60,8 +60,8 @@ def test_a_run_interrupted_in_process_and_resumed_ends_bit_identical(tmp_path):
 def test_a_run_writes_its_folder_and_returns_what_it_did(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = train(dataclasses.replace(TINY, epochs=2, sample_every=3))
-    out = tmp_path / "runs" / "dcgan-dcgan"  # runs/<model>-<recipe>
-    assert result.out == os.path.join("runs", "dcgan-dcgan")
+    out = tmp_path / "runs" / "dcgan-modern"  # runs/<model>-<recipe>
+    assert result.out == os.path.join("runs", "dcgan-modern")
     for name in ["gan.keras", "generator.keras", "discriminator.keras", "history.json", "loss.png", "backup/backup.weights.h5",
                  "checkpoints/last.weights.h5"]:
         assert (out / name).is_file(), name
