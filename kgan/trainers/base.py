@@ -276,6 +276,22 @@ class GAN(keras.Model):
         norm = self._gradient_norm(gradients)
         return norm / optimizer.dynamic_scale if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) else norm
 
+    def _penalized_d_loss(self, real, fake, real_logits, fake_logits, step):
+        """D's loss on the logits plus every weighted penalty (float32), and the penalties' values to log."""
+        d_loss = ops.cast(self._d_loss(real_logits, fake_logits), "float32")
+        logs = {}
+        for name, (weight, penalty) in self.penalties.items():
+            extra = {"real_logits": real_logits, "fake_logits": fake_logits} if getattr(penalty, "uses_logits", False) else {}
+            logs[name] = ops.cast(penalty(self.discriminator, real, fake, seed=self.next_seed(), step=step, **extra), "float32")
+            d_loss = d_loss + weight * logs[name]
+        return d_loss, logs
+
+    def _adapt_augmentation(self, real_logits, logs):
+        """ADA: after D's update the augmentation strength follows D's overfitting (logged as augment_p)."""
+        if hasattr(self.augment, "update"):
+            self.augment.update(real_logits)
+            logs["augment_p"] = ops.convert_to_tensor(self.augment.p)
+
     def d_step(self, real):
         """One discriminator update on a real batch and a fresh fake batch."""
         fake = self.generator(self.sample_latent(ops.shape(real)[0]), training=True)
@@ -285,19 +301,11 @@ class GAN(keras.Model):
         with tf.GradientTape() as tape:
             real_logits = self._logits(real)
             fake_logits = self._logits(fake)
-            d_loss = ops.cast(self._d_loss(real_logits, fake_logits), "float32")
-            logs = {}
-            for name, (weight, penalty) in self.penalties.items():
-                extra = {"real_logits": real_logits, "fake_logits": fake_logits} if getattr(penalty, "uses_logits", False) else {}
-                value = penalty(self.discriminator, real, fake, seed=self.next_seed(), step=step, **extra)
-                logs[name] = ops.cast(value, "float32")
-                d_loss = d_loss + weight * logs[name]
+            d_loss, logs = self._penalized_d_loss(real, fake, real_logits, fake_logits, step)
             objective = self._objective(self.d_optimizer, d_loss)
         variables = self.discriminator.trainable_variables
         d_grad_norm = self._apply(self.d_optimizer, tape.gradient(objective, variables), variables)
-        if hasattr(self.augment, "update"):  # ADA: the augmentation strength follows D's overfitting
-            self.augment.update(real_logits)
-            logs["augment_p"] = ops.convert_to_tensor(self.augment.p)
+        self._adapt_augmentation(real_logits, logs)
         logs.update(
             d_loss=d_loss,
             d_grad_norm=d_grad_norm,

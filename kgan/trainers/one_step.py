@@ -97,12 +97,7 @@ class OneStepGAN(GAN):
             # Shown to D once (augmentation, instance noise): L_D and L_G see the same fakes, as in L.
             real, fake = self._seen_by_d(real), self._seen_by_d(fake)
             real_logits, fake_logits = self._logits(real), self._logits(fake)
-            d_loss = ops.cast(self._d_loss(real_logits, fake_logits), "float32")
-            logs = {}
-            for name, (weight, penalty) in self.penalties.items():
-                extra = {"real_logits": real_logits, "fake_logits": fake_logits} if getattr(penalty, "uses_logits", False) else {}
-                logs[name] = ops.cast(penalty(self.discriminator, real, fake, seed=self.next_seed(), step=step, **extra), "float32")
-                d_loss = d_loss + weight * logs[name]
+            d_loss, logs = self._penalized_d_loss(real, fake, real_logits, fake_logits, step)
             g_loss = ops.cast(self._generator_loss(fake_logits, real_logits), "float32")
             d_objective = self._objective(self.d_optimizer, d_loss)
             g_objective = self._objective(self.g_optimizer, self.g_loss_weight * g_loss)
@@ -116,9 +111,7 @@ class OneStepGAN(GAN):
         # Both gradients exist before either network moves: the updates are simultaneous.
         d_grad_norm = self._apply(self.d_optimizer, d_gradients, d_variables)
         g_grad_norm = self._apply(self.g_optimizer, g_gradients, g_variables)
-        if hasattr(self.augment, "update"):  # ADA: the augmentation strength follows D's overfitting
-            self.augment.update(real_logits)
-            logs["augment_p"] = ops.convert_to_tensor(self.augment.p)
+        self._adapt_augmentation(real_logits, logs)
         if self.ema_decay is not None:
             self.update_ema()
         logs.update(
