@@ -5,13 +5,77 @@ Argument parsing only: each command maps its options onto a library call (`kgan.
 `kgan.evaluate.evaluate_source`, `kgan.export.export_generator`, `kgan.export.sample_images`,
 `kgan.data.scan_source`, `kgan.data.split_source`). The models,
 recipes and their defaults in the help come from `kgan.recipes.MODELS`.
+
+Every count, size, rate and fraction is checked as it is parsed, by the small types below
+(`positive_int`, `positive_float`, `non_negative_float`, `fraction_below`), so a bad value stops with
+argparse's usage line and exit status 2 — `kgan train wgan-gp: error: argument --n-critic: must be
+at least 1, got 0` — before any data is read or any network is built.
 """
 
 import argparse
+import math
 import sys
 import time
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "fraction_below", "main", "non_negative_float", "positive_float", "positive_int"]
+
+
+def positive_int(text):
+    """An argparse type: a whole number of at least 1 (a count, a size, a number of steps)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _finite_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value):  # float() reads "nan" and "inf", which no option means
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def positive_float(text):
+    """An argparse type: a finite number above 0 (a learning rate)."""
+    value = _finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {value:g}")
+    return value
+
+
+def non_negative_float(text):
+    """An argparse type: a finite number of at least 0 (a weight, a noise level; 0 turns it off)."""
+    value = _finite_float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value:g}")
+    return value
+
+
+def fraction_below(high):
+    """An argparse type: a number in [0, `high`) (a decay, a probability, a smoothing amount)."""
+
+    def fraction(text):
+        value = _finite_float(text)
+        if not 0 <= value < high:
+            raise argparse.ArgumentTypeError(f"must be in [0, {high:g}), got {value:g}")
+        return value
+
+    fraction.__name__ = f"fraction_below_{high:g}"
+    return fraction
+
+
+def _holdout(text):
+    """`kgan data split --holdout`: a fraction in (0, 1) of the images, or a whole count of them."""
+    value = positive_float(text)
+    if value >= 1 and not value.is_integer():
+        raise argparse.ArgumentTypeError(f"must be a fraction below 1 or a whole count of images, got {value:g}")
+    return value
 
 
 def _gp_weight(recipe):
@@ -22,20 +86,19 @@ def _gp_weight(recipe):
 # The recipe's values a run can change (RunConfig's fields of the same names): option, type, what it
 # is, and its value in a recipe (None where the recipe has none).
 _RECIPE_VALUES = [
-    ("--batch-size", int, "images per batch", lambda recipe: recipe.batch_size),
-    ("--learning-rate", float, "Adam learning rate of both nets", lambda recipe: recipe.d_optimizer.learning_rate),
-    ("--n-critic", int, "critic steps per generator step", lambda recipe: recipe.n_critic if recipe.n_critic > 1 else None),
-    ("--gp-weight", float, "gradient-penalty weight λ", _gp_weight),
-    ("--latent-dim", int, "size of z", lambda recipe: recipe.nets.latent_dim),
-    ("--width", int, "base channel width of both networks (32 on the toy faces)", lambda recipe: recipe.nets.width),
+    ("--batch-size", positive_int, "images per batch", lambda recipe: recipe.batch_size),
+    ("--learning-rate", positive_float, "Adam learning rate of both nets", lambda recipe: recipe.d_optimizer.learning_rate),
+    ("--n-critic", positive_int, "critic steps per generator step", lambda recipe: recipe.n_critic if recipe.n_critic > 1 else None),
+    ("--gp-weight", non_negative_float, "gradient-penalty weight λ", _gp_weight),
+    ("--latent-dim", positive_int, "size of z", lambda recipe: recipe.nets.latent_dim),
+    ("--width", positive_int, "base channel width of both networks (32 on the toy faces)", lambda recipe: recipe.nets.width),
 ]
 
 
 def _add_train_options(parser, model):
+    from kgan.defaults import EPOCHS, IMAGE_SIZE, TOY_EPOCHS, TOY_IMAGE_SIZE
     from kgan.recipes import get_model
     from kgan.run import RunConfig
-
-    from kgan.defaults import EPOCHS, IMAGE_SIZE, TOY_EPOCHS, TOY_IMAGE_SIZE
 
     entry = get_model(model)
     default = RunConfig()  # the run's defaults are the CLI's
@@ -48,11 +111,11 @@ def _add_train_options(parser, model):
         "prepared TFDS dataset ('tfds:anime_faces'). Without it kgan trains on its embedded procedural toy faces.",
     )
     data.add_argument(
-        "--image-size", type=int,
+        "--image-size", type=positive_int,
         help=f"side of the square training images (default: {IMAGE_SIZE}; {TOY_IMAGE_SIZE} on the toy faces)",
     )
     data.add_argument(
-        "--toy-images", type=int, default=default.toy_images,
+        "--toy-images", type=positive_int, default=default.toy_images,
         help=f"how many toy faces to draw without --data (default: {default.toy_images})",
     )
     run = parser.add_argument_group("training")
@@ -64,10 +127,10 @@ def _add_train_options(parser, model):
         + "; ".join(f"'{name}': {entry.recipes[name].description}" for name in recipes)
         + f" (default: {entry.default})",
     )
-    run.add_argument("--epochs", type=int, help=f"epochs to train (default: {EPOCHS}; {TOY_EPOCHS} on the toy faces)")
+    run.add_argument("--epochs", type=positive_int, help=f"epochs to train (default: {EPOCHS}; {TOY_EPOCHS} on the toy faces)")
     run.add_argument(
         "--steps-per-epoch",
-        type=int,
+        type=positive_int,
         help="generator steps per epoch; the data then repeats as needed (default: one pass over the data)",
     )
     for option, kind, what, value_in in _RECIPE_VALUES:
@@ -100,7 +163,7 @@ def _add_train_options(parser, model):
         help="continue the run in --out from its last backup (written every --backup-every steps and each epoch)",
     )
     out.add_argument(
-        "--backup-every", type=int, default=default.backup_every, metavar="STEPS",
+        "--backup-every", type=positive_int, default=default.backup_every, metavar="STEPS",
         help=f"back up every STEPS steps (default: {default.backup_every})",
     )
     health = parser.add_argument_group("health")
@@ -114,7 +177,7 @@ def _add_train_options(parser, model):
         help="stop at the monitor's first failure (D wins, exploding gradients, lost diversity); NaN always stops",
     )
     health.add_argument(
-        "--evaluate-every", type=int, metavar="STEPS",
+        "--evaluate-every", type=positive_int, metavar="STEPS",
         help="score the generator every STEPS steps (toy faces: modes covered; images: SWD against 256 real images), "
         "into metrics.jsonl, the history and TensorBoard, keeping best_generator.keras (default: off)",
     )
@@ -124,7 +187,7 @@ def _add_train_options(parser, model):
     )
     out.add_argument(
         "--sample-every",
-        type=int,
+        type=positive_int,
         metavar="STEPS",
         help="also save a sample grid every STEPS steps (default: once per epoch only)",
     )
@@ -140,16 +203,19 @@ def _add_trick_options(parser, entry):
     tricks = parser.add_argument_group("tricks (each changes the recipe; default: the recipe's own)")
     tricks.add_argument("--precision", choices=PRECISIONS, help="Keras dtype policy of both networks; losses stay float32")
     tricks.add_argument("--loss", choices=sorted(LOSSES), help="loss family of D and G (kgan.losses)")
-    tricks.add_argument("--d-learning-rate", type=float, metavar="RATE", help="D's Adam learning rate (TTUR)")
-    tricks.add_argument("--g-learning-rate", type=float, metavar="RATE", help="G's Adam learning rate (TTUR)")
+    tricks.add_argument("--d-learning-rate", type=positive_float, metavar="RATE", help="D's Adam learning rate (TTUR)")
+    tricks.add_argument("--g-learning-rate", type=positive_float, metavar="RATE", help="G's Adam learning rate (TTUR)")
     tricks.add_argument(
         "--augment", choices=sorted([*AUGMENTATIONS, "ada"]),
         help="augment everything D sees, differentiably (DiffAugment), or 'ada': adaptively, from D's overfitting",
     )
-    tricks.add_argument("--ema", type=float, metavar="DECAY", help="keep an EMA of G's weights (e.g. 0.999): samples use it")
-    tricks.add_argument("--label-smoothing", type=float, metavar="S", help="one-sided label smoothing: real targets 1 − S")
-    tricks.add_argument("--label-flip", type=float, metavar="P", help="swap a sample's real/fake labels with probability P")
-    tricks.add_argument("--instance-noise", type=float, metavar="STD", help="noise on D's inputs, fading to 0 over the run")
+    tricks.add_argument("--ema", type=fraction_below(1), metavar="DECAY", help="keep an EMA of G's weights (e.g. 0.999): samples use it")
+    tricks.add_argument("--label-smoothing", type=fraction_below(1), metavar="S", help="one-sided label smoothing: real targets 1 − S")
+    # below 0.5 as the trainer requires: flipping half the labels or more swaps what D learns real and fake to be
+    tricks.add_argument(
+        "--label-flip", type=fraction_below(0.5), metavar="P", help="swap a sample's real/fake labels with probability P (< 0.5)"
+    )
+    tricks.add_argument("--instance-noise", type=non_negative_float, metavar="STD", help="noise on D's inputs, fading to 0 over the run")
     tricks.add_argument(
         "--penalty", action="append", default=[], metavar="NAME:WEIGHT[:k=v]",
         help=f"add a penalty on D (repeatable): NAME one of {', '.join(sorted(PENALTIES))}; options every=K (lazy), "
@@ -194,7 +260,7 @@ def build_parser():
     )
     check.add_argument("path", metavar="PATH", help="the source to scan")
     check.add_argument(
-        "--image-size", type=int, default=IMAGE_SIZE, help=f"size the images are decoded to (default: {IMAGE_SIZE})"
+        "--image-size", type=positive_int, default=IMAGE_SIZE, help=f"size the images are decoded to (default: {IMAGE_SIZE})"
     )
     check.set_defaults(handler=_data_check)
     split = data_commands.add_parser(
@@ -204,7 +270,7 @@ def build_parser():
         "(or a fraction, e.g. 0.2) and the rest for training. The same --seed gives the same split.",
     )
     split.add_argument("path", metavar="PATH", help="the source to split (folder, glob or .zip)")
-    split.add_argument("--holdout", type=float, required=True, help="images to hold out: a count, or a fraction below 1")
+    split.add_argument("--holdout", type=_holdout, required=True, help="images to hold out: a count, or a fraction below 1")
     split.add_argument("--out", required=True, metavar="DIR", help="folder for the two zips")
     split.add_argument("--seed", type=int, default=0, help="seed of the random split (default: 0)")
     split.set_defaults(handler=_data_split)
@@ -219,7 +285,7 @@ def build_parser():
     )
     evaluate.add_argument("source", metavar="RUN_OR_MODEL")
     evaluate.add_argument("--data", required=True, metavar="PATH", help="real images (folder, glob, zip); use images never trained on")
-    evaluate.add_argument("--n", type=int, default=5000, help="images per side (default: 5000; FD needs ≥ 2048 to be comparable)")
+    evaluate.add_argument("--n", type=positive_int, default=5000, help="images per side (default: 5000; FD needs ≥ 2048 to be comparable)")
     evaluate.add_argument(
         "--metrics", default=None, metavar="LIST",
         help="comma-separated, of: swd, kid, fd, pr, coverage, modes (toy faces) (default: swd, plus kid,fd,pr,coverage "
@@ -245,8 +311,8 @@ def build_parser():
     )
     features.add_argument("--data", required=True, metavar="PATH", help="real images to train on (folder, glob, zip)")
     features.add_argument("--out", required=True, metavar="FILE", help="the encoder file to write (.keras)")
-    features.add_argument("--image-size", type=int, default=IMAGE_SIZE, help=f"image side (default: {IMAGE_SIZE})")
-    features.add_argument("--steps", type=int, default=2000, help="training steps (default: 2000)")
+    features.add_argument("--image-size", type=positive_int, default=IMAGE_SIZE, help=f"image side (default: {IMAGE_SIZE})")
+    features.add_argument("--steps", type=positive_int, default=2000, help="training steps (default: 2000)")
     features.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
     features.set_defaults(handler=_train_features)
 
@@ -267,7 +333,7 @@ def build_parser():
         "(and a run's sample grids are --n 100 --seed <the run's seed>).",
     )
     sample.add_argument("model", metavar="SAVEDMODEL_OR_MODEL")
-    sample.add_argument("--n", type=int, default=64, help="how many images (default: 64)")
+    sample.add_argument("--n", type=positive_int, default=64, help="how many images (default: 64)")
     sample.add_argument("--seed", type=int, default=0, help="seed of the latent draw (default: 0)")
     sample.add_argument("--out", default="samples.png", metavar="PNG", help="where to write the grid (default: samples.png)")
     sample.set_defaults(handler=_sample)
@@ -345,8 +411,7 @@ def _train_features(args):
 
 
 def _export(args):
-    from kgan.export import export_generator
-    from kgan.export import load_generator
+    from kgan.export import export_generator, load_generator
 
     export_generator(load_generator(args.model), args.out)
     print(f"kgan: exported the generator of {args.model} to {args.out} (load it with tf.saved_model.load)")
@@ -354,8 +419,8 @@ def _export(args):
 
 
 def _sample(args):
-    from kgan.images import save_png, square_grid
     from kgan.export import sample_images
+    from kgan.images import save_png, square_grid
 
     save_png(args.out, square_grid(sample_images(args.model, args.n, args.seed)))
     print(f"kgan: wrote {args.n} samples (seed {args.seed}) to {args.out}")

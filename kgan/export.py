@@ -13,10 +13,15 @@ kgan's files (a run folder, a `.keras` file, an exported SavedModel).
 
 Endpoints: `generate(z)` → float32 images in [-1, 1]; `generate_images(z)` → uint8 [0, 255];
 `sample(n, seed)` → uint8 images from `kgan.latent.sample_latent(n, latent_dim, seed)`, drawn inside
-the graph;
-`serving_default` is `generate_images`. Every input signature is float32 `(None, latent_dim)` —
+the graph; `serving_default` is `generate_images`. Every `z` signature is float32 `(None, latent_dim)` —
 so it records the latent size — whatever dtype policy the generator was trained under (a
 mixed-precision generator would otherwise export a bfloat16 signature).
+
+`sample` takes scalar `n` and `seed` as Python ints or as int32 or int64 tensors, in any of the four
+combinations (TensorFlow's default integer is int32, NumPy's is int64), and gives the same images for
+the same values: it is saved traced once per combination. Its entry in `model.signatures` (for
+TF-Serving, which knows one signature per name) is the int32 `n`, int64 `seed` one. An `n` below 1
+raises `tf.errors.InvalidArgumentError` ("n must be at least 1").
 """
 
 import os
@@ -48,17 +53,23 @@ def export_generator(gan_or_generator, path, verbose=False, ema=True):
     def generate_images(z):
         return tf.cast(tf.clip_by_value(tf.round((generate(z) + 1.0) * 127.5), 0.0, 255.0), tf.uint8)
 
+    # One tf.function traced for every integer dtype pair: a signature fixes one dtype per argument, and
+    # callers pass whichever their library defaults to. The first trace is the one `signatures` lists.
+    @tf.function(autograph=False)
     def sample(n, seed):
+        at_least_one = tf.debugging.assert_positive(n, message="sample(n, seed): n must be at least 1")
+        with tf.control_dependencies([at_least_one]):  # the check runs before the draw, whose own error is cryptic
+            n = tf.identity(n)
         return generate_images(sample_latent(n, latent_dim, seed))
+
+    for n_dtype, seed_dtype in ((tf.int32, tf.int64), (tf.int32, tf.int32), (tf.int64, tf.int64), (tf.int64, tf.int32)):
+        sample.get_concrete_function(tf.TensorSpec((), n_dtype, name="n"), tf.TensorSpec((), seed_dtype, name="seed"))
 
     archive = keras.export.ExportArchive()
     archive.track(generator)
     archive.add_endpoint("generate", generate, input_signature=[z_spec])
     archive.add_endpoint("generate_images", generate_images, input_signature=[z_spec])
-    archive.add_endpoint(
-        "sample", sample,
-        input_signature=[tf.TensorSpec((), tf.int32, name="n"), tf.TensorSpec((), tf.int64, name="seed")],
-    )
+    archive.add_endpoint("sample", sample)  # already traced: Keras saves every concrete function of it
     archive.add_endpoint("serving_default", generate_images, input_signature=[z_spec])
     archive.write_out(str(path), verbose=verbose)
     return str(path)
@@ -86,14 +97,18 @@ def sample_images(path, n, seed, batch_size=500):
     Every kind draws z with `kgan.latent.sample_latent(n, latent_dim, seed)` and generates it
     `batch_size` codes at a time, so the same seed gives the same images from each, for any n.
     """
+    if n < 1:
+        raise ValueError(f"sample_images: n must be at least 1, got {n}.")
+    if batch_size < 1:
+        raise ValueError(f"sample_images: batch_size must be at least 1, got {batch_size}.")
     path = str(path)
     if os.path.exists(os.path.join(path, "saved_model.pb")):
         exported = tf.saved_model.load(path)  # keep a reference: its variables live as long as it does
         latent_dim = exported.generate_images.input_signature[0].shape[-1]
-        generate = lambda z: exported.generate_images(z).numpy()  # noqa: E731
+        generate = lambda z: exported.generate_images(z).numpy()
     else:
         generator = load_generator(path)
         latent_dim = generator.input_shape[-1]
-        generate = lambda z: to_uint8(generator(z, training=False))  # noqa: E731
+        generate = lambda z: to_uint8(generator(z, training=False))
     z = sample_latent(n, latent_dim, seed)
     return np.concatenate([generate(z[start : start + batch_size]) for start in range(0, n, batch_size)])

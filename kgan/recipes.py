@@ -18,6 +18,7 @@ run can record the one it trained with (`dataclasses.asdict`).
 
 import contextlib
 import dataclasses
+import numbers
 
 import keras
 
@@ -31,6 +32,12 @@ __all__ = [
 ]
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+
+
+def _check_count(owner, name, value):
+    # a count given as 0, a negative, a float or True would fail (or silently round) deep in building or training
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{owner}: {name} must be a whole number of at least 1, got {value!r}.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +55,10 @@ class Nets:
     width: int = WIDTH
     generator: dict = dataclasses.field(default_factory=dict)
     discriminator: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        for name in ("latent_dim", "width"):
+            _check_count("Nets", name, getattr(self, name))
 
     @property
     def data(self):
@@ -187,8 +198,8 @@ class Recipe:
     def __post_init__(self):
         if self.precision not in PRECISIONS:
             raise ValueError(f"Unknown precision {self.precision!r}; choose one of {PRECISIONS}.")
-        if self.n_critic < 1 or self.batch_size < 1:
-            raise ValueError(f"n_critic and batch_size must be at least 1, got {self.n_critic} and {self.batch_size}.")
+        for name in ("n_critic", "batch_size"):
+            _check_count("Recipe", name, getattr(self, name))
         if self.one_step and self.n_critic != 1:
             raise ValueError("one_step trains D and G from one loss: n_critic must be 1.")
         if self.instance_noise is not None and not 0 < self.instance_noise_fade <= 1:
@@ -196,6 +207,9 @@ class Recipe:
 
     def override(self, **changes):
         """A copy with `changes`; `None` values change nothing (so CLI options that were not given pass through).
+
+        Only `None` means "not given": 0, 0.0 and False are values like any other (`label_smoothing=0.0`,
+        `ema=0.0`, `one_step=False` are set as given; `n_critic=0` is refused by the recipe's checks).
 
         Takes any field of the recipe, and these shortcuts: `learning_rate` (both optimizers),
         `d_learning_rate` / `g_learning_rate` (one of them: TTUR), `latent_dim`, `width` (the nets),

@@ -91,9 +91,90 @@ def test_train_maps_the_tricks_onto_the_recipe(monkeypatch, capsys):
     assert "Unknown penalty 'r9'" in capsys.readouterr().err
 
 
+BAD_VALUES = [  # (argv, the option, what argparse must say about it)
+    (["train", "dcgan", "--batch-size", "0"], "--batch-size", "must be at least 1, got 0"),
+    (["train", "dcgan", "--batch-size", "-8"], "--batch-size", "must be at least 1, got -8"),
+    (["train", "wgan-gp", "--n-critic", "0"], "--n-critic", "must be at least 1, got 0"),
+    (["train", "dcgan", "--latent-dim", "0"], "--latent-dim", "must be at least 1, got 0"),
+    (["train", "dcgan", "--width", "-4"], "--width", "must be at least 1, got -4"),
+    (["train", "dcgan", "--epochs", "0"], "--epochs", "must be at least 1, got 0"),
+    (["train", "dcgan", "--steps-per-epoch", "0"], "--steps-per-epoch", "must be at least 1, got 0"),
+    (["train", "dcgan", "--image-size", "0"], "--image-size", "must be at least 1, got 0"),
+    (["train", "dcgan", "--toy-images", "0"], "--toy-images", "must be at least 1, got 0"),
+    (["train", "dcgan", "--backup-every", "0"], "--backup-every", "must be at least 1, got 0"),
+    (["train", "dcgan", "--sample-every", "0"], "--sample-every", "must be at least 1, got 0"),
+    (["train", "dcgan", "--evaluate-every", "-1"], "--evaluate-every", "must be at least 1, got -1"),
+    (["train", "dcgan", "--epochs", "2.5"], "--epochs", "must be a whole number, got '2.5'"),
+    (["train", "dcgan", "--learning-rate", "0"], "--learning-rate", "must be above 0, got 0"),
+    (["train", "dcgan", "--d-learning-rate=-1e-4"], "--d-learning-rate", "must be above 0, got -0.0001"),
+    (["train", "dcgan", "--g-learning-rate", "nan"], "--g-learning-rate", "must be a finite number, got 'nan'"),
+    (["train", "dcgan", "--ema", "1"], "--ema", "must be in [0, 1), got 1"),
+    (["train", "dcgan", "--ema", "-0.5"], "--ema", "must be in [0, 1), got -0.5"),
+    (["train", "dcgan", "--label-smoothing", "1.5"], "--label-smoothing", "must be in [0, 1), got 1.5"),
+    (["train", "dcgan", "--label-flip", "0.5"], "--label-flip", "must be in [0, 0.5), got 0.5"),
+    (["train", "dcgan", "--instance-noise", "-0.1"], "--instance-noise", "must be at least 0, got -0.1"),
+    (["train", "wgan-gp", "--gp-weight", "-10"], "--gp-weight", "must be at least 0, got -10"),
+    (["train", "wgan-gp", "--gp-weight", "ten"], "--gp-weight", "must be a number, got 'ten'"),
+    (["sample", "model.keras", "--n", "0"], "--n", "must be at least 1, got 0"),
+    (["evaluate", "run", "--data", "real", "--n", "0"], "--n", "must be at least 1, got 0"),
+    (["metrics", "train-features", "--data", "real", "--out", "e.keras", "--steps", "0"], "--steps", "must be at least 1, got 0"),
+    (["metrics", "train-features", "--data", "real", "--out", "e.keras", "--image-size", "-16"], "--image-size",
+     "must be at least 1, got -16"),
+    (["data", "check", "faces.zip", "--image-size", "0"], "--image-size", "must be at least 1, got 0"),
+    (["data", "split", "faces.zip", "--out", "x", "--holdout", "0"], "--holdout", "must be above 0, got 0"),
+    (["data", "split", "faces.zip", "--out", "x", "--holdout", "2.5"], "--holdout",
+     "must be a fraction below 1 or a whole count of images, got 2.5"),
+]
+
+
+@pytest.mark.parametrize("argv, option, problem", BAD_VALUES, ids=[" ".join(argv[-2:]) for argv, _, _ in BAD_VALUES])
+def test_bad_option_values_stop_in_argparse_naming_the_option(argv, option, problem, capsys, monkeypatch):
+    import kgan.run
+
+    monkeypatch.setattr(kgan.run, "train", lambda config: pytest.fail("training started"))
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(argv)
+    assert stopped.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"error: argument {option}: {problem}" in err, err
+
+
+def test_good_edge_values_pass_the_option_types(monkeypatch):
+    import kgan.run
+
+    seen = []
+    monkeypatch.setattr(kgan.run, "train", seen.append)
+    cli.main([
+        "train", "wgan-gp", "--batch-size", "1", "--n-critic", "1", "--gp-weight", "0", "--ema", "0", "--learning-rate",
+        "1e-9", "--instance-noise", "0", "--backup-every", "1",
+    ])
+    config = seen[-1]
+    assert (config.batch_size, config.n_critic, config.gp_weight, config.ema, config.instance_noise) == (1, 1, 0.0, 0.0, 0.0)
+    assert (config.learning_rate, config.backup_every) == (1e-9, 1)
+    assert cli.fraction_below(0.5)("0.49") == 0.49 and cli.positive_int("7") == 7 and cli.positive_float("2") == 2.0
+
+
+def test_a_zero_critic_ratio_is_refused_by_the_recipe_too(capsys):
+    # the library's own check, for callers that skip the CLI (kgan.run.RunConfig, build_gan): never the recipe's 5
+    with pytest.raises(ValueError, match="n_critic must be a whole number of at least 1, got 0"):
+        recipes.get_recipe("wgan-gp").override(n_critic=0)
+    with pytest.raises(SystemExit):
+        cli.main(["train", "wgan-gp", "--n-critic", "0"])
+    assert "kgan train wgan-gp: error: argument --n-critic: must be at least 1, got 0" in capsys.readouterr().err
+
+
+def test_sample_with_no_images_stops_before_loading_the_model(tmp_path, capsys):
+    # `--n 0` used to load the model, then fail with an IndexError tiling an empty grid
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["sample", str(tmp_path / "missing"), "--n", "0", "--out", str(tmp_path / "grid.png")])
+    assert stopped.value.code == 2 and "argument --n: must be at least 1, got 0" in capsys.readouterr().err
+    assert not (tmp_path / "grid.png").exists()
+
+
 def test_console_script_help_runs():
     result = subprocess.run(
-        [sys.executable, "-m", "kgan.cli", "--help"], capture_output=True, text=True, cwd=ROOT, env=subprocess_env()
+        [sys.executable, "-m", "kgan.cli", "--help"], capture_output=True, text=True, cwd=ROOT, env=subprocess_env(),
+        check=False,
     )
     assert result.returncode == 0 and "train" in result.stdout
 
@@ -134,7 +215,7 @@ def test_export_and_sample_commands_agree(tmp_path):
     assert cli.main(["sample", str(tmp_path / "saved"), "--n", "6", "--seed", "3", "--out", str(tmp_path / "a.png")]) == 0
     assert cli.main(["sample", str(run / "gan.keras"), "--n", "6", "--seed", "3", "--out", str(tmp_path / "b.png")]) == 0
     assert cli.main(["sample", str(run), "--n", "6", "--seed", "4", "--out", str(tmp_path / "c.png")]) == 0
-    read = lambda name: tf.io.decode_png(tf.io.read_file(str(tmp_path / name))).numpy().astype(int)  # noqa: E731
+    read = lambda name: tf.io.decode_png(tf.io.read_file(str(tmp_path / name))).numpy().astype(int)
     a, b, c = read("a.png"), read("b.png"), read("c.png")
     assert a.shape == (2 * 16, 3 * 16, 3)  # 6 samples in a 2×3 grid
     assert np.abs(a - b).max() <= 1  # the SavedModel and the Keras model draw the same samples for a seed

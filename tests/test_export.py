@@ -28,15 +28,30 @@ out = {
     "sample_b": model.sample(tf.constant(3), tf.constant(7, tf.int64)).numpy().tolist(),
     "sample_c": model.sample(tf.constant(3), tf.constant(8, tf.int64)).numpy().tolist(),
     "latent_dim": model.signatures["generate"].structured_input_signature[1]["z"].shape.as_list(),
+    "sample_signature": {k: v.dtype.name for k, v in model.signatures["sample"].structured_input_signature[1].items()},
 }
+# every dtype pair of (n, seed), and Python ints, draw the same images for the same values
+dtypes = {"int32": tf.int32, "int64": tf.int64}
+out["sample_dtypes"] = {
+    f"{n_dtype}/{seed_dtype}": model.sample(tf.constant(3, dtypes[n_dtype]), tf.constant(7, dtypes[seed_dtype])).numpy().tolist()
+    for n_dtype in dtypes for seed_dtype in dtypes
+}
+out["sample_python_ints"] = model.sample(3, 7).numpy().tolist()
+out["sample_errors"] = {}
+for n in (0, -1):
+    try:
+        model.sample(tf.constant(n), tf.constant(7)).numpy()
+        out["sample_errors"][n] = "no error"
+    except tf.errors.InvalidArgumentError as error:
+        out["sample_errors"][n] = error.message
 print(json.dumps(out))
 """
 
 
 def test_exported_generator_with_spectral_norm_reloads_with_tensorflow_alone(make_gan, tmp_path):
     gan = make_gan(
-        generator=dict(spectral_norm=True, attention_at=8),
-        discriminator=dict(norm=None, spectral_norm=True, minibatch="mbstd"),
+        generator={"spectral_norm": True, "attention_at": 8},
+        discriminator={"norm": None, "spectral_norm": True, "minibatch": "mbstd"},
     )
     generator = gan.generator
     gan.fit(toy_batches(num_images=16), verbose=0)  # move u, BN stats and γ
@@ -46,7 +61,7 @@ def test_exported_generator_with_spectral_norm_reloads_with_tensorflow_alone(mak
 
     result = subprocess.run(
         [sys.executable, "-c", LOAD_WITH_TENSORFLOW_ONLY, str(tmp_path / "saved"), str(tmp_path / "z.npy")],
-        capture_output=True, text=True, timeout=300, env=subprocess_env(),
+        capture_output=True, text=True, timeout=300, env=subprocess_env(), check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
@@ -63,6 +78,13 @@ def test_exported_generator_with_spectral_norm_reloads_with_tensorflow_alone(mak
     sample = np.array(out["sample_a"])
     assert sample.shape == (3, 16, 16, 3) and sample.min() >= 0 and sample.max() <= 255
     assert out["sample_a"] == out["sample_b"] and out["sample_a"] != out["sample_c"]
+    assert len(out["sample_dtypes"]) == 4
+    for combination, images in out["sample_dtypes"].items():
+        assert images == out["sample_a"], combination
+    assert out["sample_python_ints"] == out["sample_a"]
+    assert out["sample_signature"] == {"n": "int32", "seed": "int64"}  # TF-Serving's signature is unchanged
+    for n, message in out["sample_errors"].items():
+        assert "n must be at least 1" in message, (n, message)
 
 
 def test_generators_of_a_run_load_from_every_file_and_sample_alike(tmp_path):
@@ -75,6 +97,9 @@ def test_generators_of_a_run_load_from_every_file_and_sample_alike(tmp_path):
         np.testing.assert_array_equal(sample_images(str(tmp_path / path), 5, 3), sample_images(str(tmp_path / "run"), 5, 3))
     kgan.export.export_generator(result.gan, tmp_path / "saved")
     assert np.abs(sample_images(str(tmp_path / "saved"), 5, 3).astype(int) - sample_images(str(tmp_path / "run"), 5, 3)).max() <= 1
+    for n in (0, -2):
+        with pytest.raises(ValueError, match=f"n must be at least 1, got {n}"):
+            sample_images(str(tmp_path / "saved"), n, 3)
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="no gan.keras or generator.keras"):
         load_generator(str(tmp_path / "empty"))

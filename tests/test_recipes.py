@@ -86,6 +86,25 @@ def test_override_changes_only_what_it_names():
         recipe.override(precision="float8")
 
 
+@pytest.mark.parametrize("field, value", [
+    ("n_critic", 0), ("n_critic", -3), ("batch_size", 0), ("batch_size", 2.5), ("width", 0), ("latent_dim", -1),
+    ("n_critic", True),
+])
+def test_override_refuses_counts_below_one_naming_the_field(field, value):
+    # 0 is a value, not "not given": it must be refused by name, never replaced by the recipe's own count
+    with pytest.raises(ValueError, match=rf"{field} must be a whole number of at least 1, got {value!r}"):
+        get_recipe("wgan-gp").override(**{field: value})
+
+
+def test_override_keeps_zeros_as_values():
+    # only None means "not given"; a zero trick setting is set as given (ema 0.0 is an average that follows G exactly)
+    recipe = get_recipe("dcgan", "dcgan").override(label_smoothing=0.0, label_flip=0.0, instance_noise=0.0, ema=0.0,
+                                                   gp_weight=None, one_step=False)
+    assert (recipe.label_smoothing, recipe.label_flip, recipe.instance_noise, recipe.ema) == (0.0, 0.0, 0.0, 0.0)
+    assert get_recipe("dcgan").ema == 0.999 and get_recipe("dcgan").override(ema=0.0).ema == 0.0
+    assert get_recipe("wgan-gp").override(gp_weight=0.0).penalties["gp"].weight == 0.0
+
+
 def test_unknown_models_and_recipes_are_named():
     with pytest.raises(ValueError, match="Unknown model 'stylegan'"):
         get_model("stylegan")
