@@ -14,3 +14,6 @@ TOY_IMAGE_SIZE = 32  # the smallest size `decode_toy_faces` reads exactly
 TOY_WIDTH = 32
 TOY_EPOCHS = 40  # of TOY_IMAGES / batch 64 = 64 steps: 2,560 generator steps
 EPOCHS = 5  # a run on the user's data
+# Decoded images are held in memory up to this fraction of the memory available when they are loaded; a
+# larger source is streamed from disk (`kgan.data.load`, option memory_budget).
+MEMORY_FRACTION = 0.25

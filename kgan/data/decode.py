@@ -110,8 +110,14 @@ def decode_image(encoded, image_size):
     sets, anything else).
     """
     image = tf.io.decode_image(encoded, channels=3, expand_animations=False, dtype=tf.uint8)
-    image = tf.image.resize(image, (image_size, image_size), antialias=True)
-    return tf.cast(tf.round(tf.clip_by_value(image, 0.0, 255.0)), tf.uint8)
+
+    def resize():
+        resized = tf.image.resize(image, (image_size, image_size), antialias=True)
+        return tf.cast(tf.round(tf.clip_by_value(resized, 0.0, 255.0)), tf.uint8)
+
+    # an image already at the size is kept as it is (resizing to the same size gives the same pixels, slower)
+    same_size = tf.reduce_all(tf.equal(tf.shape(image)[:2], image_size))
+    return tf.ensure_shape(tf.cond(same_size, lambda: image, resize), (image_size, image_size, 3))
 
 
 def decode_native(data):

@@ -1,20 +1,31 @@
 """The tf.data pipeline: checked, decoded uint8 images → shuffled batches in [-1, 1].
 
 `load` is the one entry point: any source (a path, a list of paths, images already in memory, or a
-prepared TFDS dataset) becomes `Batches`, the dataset plus what it was made from.
+prepared TFDS dataset) becomes `Batches`, the dataset plus what it was made from. Images are held
+in memory when their decoded size fits the memory budget (`kgan.data.memory`) and streamed from
+disk when it does not; either way every epoch is a new seeded permutation and step k's batch is a
+pure function of (seed, k), so a resumed run sees what the uninterrupted run saw.
 """
 
 import dataclasses
+import functools
+import logging
+import os
+import typing
 
 import numpy as np
 import tensorflow as tf
 
+from kgan.data.decode import decode_image
+from kgan.data.memory import default_memory_budget, format_size, parse_size
 from kgan.data.scan import scan_source
-from kgan.data.sources import DataSourceError
+from kgan.data.sources import DataSourceError, resolve_source
 from kgan.data.tfds import is_tfds, tfds_images
-from kgan.defaults import IMAGE_SIZE
+from kgan.defaults import IMAGE_SIZE, MEMORY_FRACTION
 
-__all__ = ["Batches", "batches_from_images", "load", "make_anime_dataset", "to_unit_range"]
+__all__ = ["Batches", "batches_from_files", "batches_from_images", "load", "make_anime_dataset", "to_unit_range"]
+
+log = logging.getLogger("kgan.data")
 
 
 def to_unit_range(images):
@@ -50,38 +61,116 @@ def _finish(batches, critic_batches, prefetch):
     return batches.prefetch(prefetch).with_options(_pipeline_options())
 
 
+def _index_batches(num_images, batch_size, seed, shuffle, repeat, drop_remainder, start_batch):
+    """Batches of image indices (int64 vectors), epoch by epoch, from batch `start_batch` on.
+
+    Epoch `e` of a repeated stream visits the images in the order `stateless_shuffle(range(N), seed=(seed, e))`,
+    so batch k is a pure function of (seed, k): a stream started at batch k (a resumed run, a new
+    process) continues exactly where the uninterrupted one was, without computing the batches it skips.
+    Without `repeat` the dataset is one epoch, and each pass over it (each `fit` epoch) is a new epoch
+    with its own order: pass i is keyed by the i-th draw of a seeded random stream, the same for the same seed.
+    """
+    per_epoch = num_images // batch_size if drop_remainder else -(-num_images // batch_size)
+    full = num_images // batch_size
+
+    def epoch_batches(key):
+        order = tf.range(num_images, dtype=tf.int64)
+        if shuffle:
+            order = tf.random.experimental.stateless_shuffle(order, seed=tf.stack([tf.constant(seed, tf.int64), key]))
+        # batches stay within an epoch: every epoch is N // batch_size full batches, repeated or not
+        batches = tf.data.Dataset.from_tensor_slices(tf.reshape(order[: full * batch_size], (full, batch_size)))
+        if per_epoch > full:
+            batches = batches.concatenate(tf.data.Dataset.from_tensors(order[full * batch_size :]))
+        return batches
+
+    if repeat:
+        first_epoch, start_batch = divmod(start_batch, per_epoch)
+        keys = tf.data.Dataset.range(first_epoch, 2**62)
+    else:
+        keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+    indices = keys.flat_map(epoch_batches).skip(start_batch)
+    if not repeat:
+        indices = indices.apply(tf.data.experimental.assert_cardinality(max(per_epoch - start_batch, 0)))
+    return indices
+
+
+def _in_memory_pixels(images):
+    """index batch → uint8 images, gathered from the array itself: a `tf.constant` would be a second copy."""
+    shape = images.shape[1:]
+
+    def gather(indices):
+        pixels = tf.numpy_function(lambda rows: images[rows], [indices], tf.uint8, stateful=False)
+        return tf.ensure_shape(pixels, (None, *shape))
+
+    return gather
+
+
+def _streamed_pixels(source, names, image_size):
+    """index batch → uint8 images, each read from the source and decoded on the fly."""
+    read = source.reader()
+
+    def read_batch(rows):  # one Python call per batch: a call per image costs more than its decoding
+        return np.array(read([names[row] for row in rows]), dtype=object)
+
+    spec = tf.TensorSpec((image_size, image_size, 3), tf.uint8)
+
+    def decode(indices):
+        encoded = tf.ensure_shape(tf.numpy_function(read_batch, [indices], tf.string, stateful=False), (None,))
+        return tf.map_fn(lambda data: decode_image(data, image_size), encoded, fn_output_signature=spec)
+
+    return decode
+
+
+def _batches(pixels, num_images, batch_size, seed, shuffle, repeat, drop_remainder, critic_batches, prefetch,
+             start_step, parallel):
+    indices = _index_batches(
+        num_images, batch_size, seed, shuffle, repeat, drop_remainder, start_batch=start_step * critic_batches
+    )
+    batches = indices.map(pixels, num_parallel_calls=parallel, deterministic=True) if parallel else indices.map(pixels)
+    return _finish(batches, critic_batches, prefetch)
+
+
 def batches_from_images(
     images, batch_size, seed=None, shuffle=True, repeat=False, drop_remainder=True, critic_batches=1, prefetch=2,
-    description="images",
+    description="images", start_step=0,
 ):
     """Float32 batches in [-1, 1] from an in-memory uint8 array (N, H, W, 3), epoch by epoch.
 
-    Without `repeat` the dataset is one epoch and knows its length (`cardinality()`); with it, it
-    never ends. The last partial batch of each epoch is dropped unless `drop_remainder=False`.
+    Without `repeat` the dataset is one epoch and knows its length (`cardinality()`), and each pass over
+    it reshuffles; with it, it never ends. The last partial batch of each epoch is dropped unless
+    `drop_remainder=False`. The dataset starts at step `start_step` (an element is one step:
+    `critic_batches` batches).
 
-    Epoch `e` visits the images in the order `stateless_shuffle(range(N), seed=(seed, e))`: the batch
-    at any step is a pure function of the seed and the step, so a run resumed at step k (by skipping
-    k batches) sees exactly the batches the uninterrupted run saw. tf.data's own reshuffling keeps its
-    state in the dataset object and would not repeat across processes.
+    A repeated stream's step k is a pure function of the seed and k (see `_index_batches`), so a run
+    resumed at step k sees exactly the batches the uninterrupted run saw. tf.data's own reshuffling
+    keeps its state in the dataset object and would not repeat across processes.
     """
     num_images = len(images)
     _check_enough(num_images, batch_size, drop_remainder, description)
     seed = int(np.random.randint(0, 2**31)) if seed is None else int(seed)
-    pixels = tf.constant(images)  # captured by reference, not copied into the graph
+    return _batches(
+        _in_memory_pixels(images), num_images, batch_size, seed, shuffle, repeat, drop_remainder, critic_batches,
+        prefetch, start_step, parallel=None,
+    )
 
-    def epoch_order(epoch):
-        order = tf.range(num_images, dtype=tf.int64)
-        if shuffle:
-            order = tf.random.experimental.stateless_shuffle(order, seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
-        return tf.data.Dataset.from_tensor_slices(order)
 
-    epochs = tf.data.Dataset.range(2**62 if repeat else 1)
-    # batches stay within an epoch: every epoch is N // batch_size full batches, repeated or not
-    indices = epochs.flat_map(lambda epoch: epoch_order(epoch).batch(batch_size, drop_remainder=drop_remainder))
-    if not repeat:
-        batches = num_images // batch_size if drop_remainder else -(-num_images // batch_size)
-        indices = indices.apply(tf.data.experimental.assert_cardinality(batches))
-    return _finish(indices.map(lambda batch: tf.gather(pixels, batch)), critic_batches, prefetch)
+def batches_from_files(
+    report, batch_size, image_size=IMAGE_SIZE, seed=None, shuffle=True, repeat=False, drop_remainder=True,
+    critic_batches=1, prefetch=2, start_step=0, num_parallel_calls=None,
+):
+    """`batches_from_images`, streamed: each batch's images are read and decoded when the batch is made.
+
+    `report` is a `ScanReport` (kept images or not): only the names of its readable images are held.
+    The batches are those `batches_from_images(report.images, ...)` would give, image for image, as
+    both decode with `decode_image` and order with `_index_batches`.
+    """
+    names = list(report.names)
+    _check_enough(len(names), batch_size, drop_remainder, report.description)
+    seed = int(np.random.randint(0, 2**31)) if seed is None else int(seed)
+    return _batches(
+        _streamed_pixels(report.source, names, image_size), len(names), batch_size, seed, shuffle, repeat,
+        drop_remainder, critic_batches, prefetch, start_step, parallel=num_parallel_calls or os.cpu_count() or 1,
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,15 +181,48 @@ class Batches:
         dataset: float32 batches in [-1, 1], (batch, H, W, 3), or (batch, critic_batches, H, W, 3).
         num_images: images in the source (after skipping bad files).
         description: the source, for messages.
-        resumable: whether step k's batch is a pure function of (seed, k), so that a run resumed by
-            skipping k batches sees what the uninterrupted run saw: true for images held in memory,
-            false for TFDS streams (their shuffle buffer does not repeat).
+        resumable: whether step k's batch is a pure function of (seed, k), so that a run resumed at
+            step k (`from_step(k)`) sees what the uninterrupted run saw.
+        streamed: whether the images are read from disk batch by batch rather than held in memory.
+        how: one sentence saying how the images are read and why (the memory budget's verdict).
     """
 
     dataset: tf.data.Dataset
     num_images: int
     description: str
     resumable: bool
+    streamed: bool = False
+    how: str = ""
+    starting_at: typing.Callable = dataclasses.field(default=None, repr=False, compare=False)
+
+    def from_step(self, step):
+        """The same stream, starting at step `step` (for a resumed run), without decoding the skipped steps."""
+        if step == 0:
+            return self.dataset
+        return self.starting_at(step) if self.starting_at else self.dataset.skip(step)
+
+
+def _decoded_size(count, image_size):
+    return count * image_size * image_size * 3
+
+
+def _memory_plan(description, count, image_size, memory_budget, what="image files"):
+    """(stream?, the sentence saying why) for `count` images of `image_size` under `memory_budget`."""
+    if memory_budget is None:
+        budget = default_memory_budget()
+        budget_text = f"the memory budget of {format_size(budget)} ({MEMORY_FRACTION:.0%} of the available memory)"
+    else:
+        budget = parse_size(memory_budget)
+        budget_text = f"the memory budget of {format_size(budget)}"
+    size = _decoded_size(count, image_size)
+    stream = size > budget
+    verdict = (
+        f"above {budget_text}: streaming them, each batch read and decoded on the fly" if stream
+        else f"within {budget_text}: decoding them once into memory"
+    )
+    return stream, (
+        f"{description}: {count:,} {what} × {image_size}×{image_size}×3 = {format_size(size)} decoded, {verdict}"
+    )
 
 
 def load(
@@ -116,6 +238,7 @@ def load(
     prefetch=2,
     tfds_data_dir=None,
     description=None,
+    memory_budget=None,
 ):
     """Batches of float32 images in [-1, 1], shape (batch, image_size, image_size, 3), from any source.
 
@@ -127,39 +250,91 @@ def load(
         batch_size: images per batch; the last partial batch is dropped unless `drop_remainder=False`.
         image_size: side length after resizing (an in-memory array is used at its own size).
         seed: shuffling seed (`None`: a different order every run).
-        repeat: repeat forever (use with `fit(steps_per_epoch=...)`).
+        repeat: repeat forever (use with `fit(steps_per_epoch=...)`); without it, one epoch per pass,
+            each pass in a new order.
         strict: raise on the first bad file instead of skipping it (see `scan_source`).
         critic_batches: stack this many batches per element, for trainers with `n_critic > 1`.
         description: how messages name the source (default: the source itself).
+        memory_budget: the most memory the decoded images may take, in bytes or as "512M" / "2G"
+            (default: a quarter of the memory available now; 0 always streams).
 
-    Files are scanned and decoded once, before the dataset is returned (`scan_source`): bad ones are
-    skipped and counted in a logged warning, and the decoded images are held in memory
-    (18,000 64×64 faces take 220 MB). TFDS sources stream from disk instead, for sets too big for that.
+    Before anything is decoded, the decoded size (image files × image_size² × 3 bytes) is estimated
+    and compared with the memory budget. Within it, every file is checked and decoded once into one
+    uint8 array (`scan_source`; 18,000 64×64 faces take 211 MiB). Above it, every file is still checked
+    and decoded once, but only the names of the readable ones are kept, and each batch is read and
+    decoded again when it is needed (in parallel), in the same order: the batches are the same either
+    way, and step k's batch stays a pure function of (seed, k). Bad files are skipped and counted in a
+    logged warning either way. `Batches.how` says which path was taken and why; it is also logged.
+    TFDS datasets within the budget are decoded into memory the same way; above it they stream
+    through a seeded shuffle buffer, so a resumed stream reads and discards the batches before its step.
 
     Raises:
         DataSourceError: the source is missing, empty, or no image in it decodes; the message names it.
+        ValueError: `memory_budget` is not a size.
     """
+    options = dict(
+        seed=seed, shuffle=shuffle, repeat=repeat, drop_remainder=drop_remainder, critic_batches=critic_batches,
+        prefetch=prefetch,
+    )
     if is_tfds(source):
-        images, count = tfds_images(source, image_size, tfds_data_dir)
-        description = description or source
-        _check_enough(count, batch_size, drop_remainder, description)
-        if shuffle:  # streamed from disk: a shuffle buffer, whose order a resumed run does not repeat
-            images = images.shuffle(min(count, 10_000), seed=seed, reshuffle_each_iteration=True)
-        if repeat:
-            images = images.repeat()
-        dataset = _finish(images.batch(batch_size, drop_remainder=drop_remainder), critic_batches, prefetch)
-        return Batches(dataset, count, description, resumable=False)
+        return _load_tfds(source, batch_size, image_size, tfds_data_dir, description, memory_budget, options)
     if isinstance(source, np.ndarray):
         if source.ndim != 4 or source.shape[-1] != 3 or source.dtype != np.uint8:
             raise DataSourceError(f"Images in memory must be uint8 (N, H, W, 3), got {source.dtype} {source.shape}.")
-        images, description = source, description or f"{len(source):,} images in memory"
-    else:
-        report = scan_source(source, image_size=image_size, strict=strict)
-        images, description = report.images, description or report.description
-    dataset = batches_from_images(
-        images, batch_size, seed, shuffle, repeat, drop_remainder, critic_batches, prefetch, description
+        description = description or f"{len(source):,} images in memory"
+        return _in_memory(source, batch_size, description, f"{description}: used as they are", options)
+    files = resolve_source(source)
+    stream, how = _memory_plan(description or files.description, len(files), image_size, memory_budget)
+    log.info("%s", how)
+    report = scan_source(files, image_size=image_size, strict=strict, keep_images=not stream)
+    description = description or report.description
+    if not stream:
+        return _in_memory(report.images, batch_size, description, how, options)
+    options["seed"] = _concrete_seed(seed)
+    make = functools.partial(batches_from_files, report, batch_size, image_size, **options)
+    return Batches(
+        make(), len(report.names), description, resumable=True, streamed=True, how=how,
+        starting_at=lambda step: make(start_step=step),
     )
-    return Batches(dataset, len(images), description, resumable=True)
+
+
+def _concrete_seed(seed):
+    """The seed, or a random one drawn now, so that one `Batches` gives the same stream from any step."""
+    return int(np.random.randint(0, 2**31)) if seed is None else int(seed)
+
+
+def _in_memory(images, batch_size, description, how, options):
+    options = dict(options, seed=_concrete_seed(options["seed"]))
+    make = functools.partial(batches_from_images, images, batch_size, description=description, **options)
+    return Batches(make(), len(images), description, resumable=True, how=how, starting_at=lambda step: make(start_step=step))
+
+
+def _load_tfds(source, batch_size, image_size, tfds_data_dir, description, memory_budget, options):
+    images, count = tfds_images(source, image_size, tfds_data_dir)
+    description = description or source
+    _check_enough(count, batch_size, options["drop_remainder"], description)
+    stream, how = _memory_plan(description, count, image_size, memory_budget, what="examples")
+    log.info("%s", how)
+    if not stream:
+        pixels = np.empty((count, image_size, image_size, 3), np.uint8)
+        filled = 0
+        for batch in images.batch(256).as_numpy_iterator():
+            pixels[filled : filled + len(batch)] = batch
+            filled += len(batch)
+        return _in_memory(pixels[:filled], batch_size, description, how, options)
+    seed = _concrete_seed(options["seed"])
+
+    def make(start_step=0):  # a fresh pipeline: a seeded buffer repeats its stream only from its start
+        stream = tfds_images(source, image_size, tfds_data_dir)[0]
+        if options["shuffle"]:
+            stream = stream.shuffle(min(count, 10_000), seed=seed, reshuffle_each_iteration=True)
+        if options["repeat"]:
+            stream = stream.repeat()
+        batches = stream.batch(batch_size, drop_remainder=options["drop_remainder"])
+        # the batches before the start are read and dropped: a stream cannot jump
+        return _finish(batches, options["critic_batches"], options["prefetch"]).skip(start_step)
+
+    return Batches(make(), count, description, resumable=True, streamed=True, how=how, starting_at=make)
 
 
 def make_anime_dataset(source, batch_size, image_size=IMAGE_SIZE, **options):

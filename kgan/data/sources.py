@@ -8,6 +8,7 @@ images in the same order.
 import dataclasses
 import glob
 import os
+import threading
 import zipfile
 
 __all__ = ["IMAGE_EXTENSIONS", "DataSourceError", "ImageSource", "is_image_name", "resolve_source"]
@@ -59,6 +60,43 @@ class ImageSource:
                     yield name, OSError(f"damaged zip member: {error}")
 
 
+    def read(self, name):
+        """The bytes of one image of this source (`OSError` when it cannot be read)."""
+        if self.archive is None:
+            with open(name, "rb") as file:
+                return file.read()
+        try:
+            with zipfile.ZipFile(self.archive) as archive:
+                return archive.read(name)
+        except (zipfile.BadZipFile, EOFError) as error:
+            raise OSError(f"damaged zip member: {error}") from error
+
+    def reader(self):
+        """A thread-safe `read(names) -> list of bytes`, for reading batches of images in any order from parallel threads.
+
+        Open archives are kept in a pool and lent to one reader at a time: one `ZipFile` shared by
+        threads serialises their reads, and opening one per read (or per short-lived thread) costs a
+        parse of the whole central directory each time.
+        """
+        if self.archive is None:
+            return lambda names: [self.read(name) for name in names]
+        idle = []
+        lock = threading.Lock()
+
+        def read(names):
+            with lock:
+                archive = idle.pop() if idle else None
+            if archive is None:
+                archive = zipfile.ZipFile(self.archive)
+            try:
+                return [archive.read(name) for name in names]
+            finally:
+                with lock:
+                    idle.append(archive)
+
+        return read
+
+
 def is_image_name(name):
     """Whether a file or zip member name is an image kgan reads (by extension; macOS metadata is not)."""
     base = os.path.basename(name)
@@ -74,6 +112,8 @@ def _no_images(description, detail=""):
 
 def resolve_source(source):
     """Find the images of `source` (folder, glob, .zip, single image file, or list of paths)."""
+    if isinstance(source, ImageSource):
+        return source
     if isinstance(source, (list, tuple)):
         paths = [os.fspath(p) for p in source]
         missing = [p for p in paths if not os.path.isfile(p)]
