@@ -31,6 +31,16 @@ def positive_int(text):
     return value
 
 
+def memory_size(text):
+    """An argparse type: a size in bytes, or with a unit (500M, 4G); 0 is allowed."""
+    from kgan.data.memory import parse_size
+
+    try:
+        return parse_size(text, option="size")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("size: ")) from None
+
+
 def _finite_float(text):
     try:
         value = float(text)
@@ -113,6 +123,11 @@ def _add_train_options(parser, model):
     data.add_argument(
         "--image-size", type=positive_int,
         help=f"side of the square training images (default: {IMAGE_SIZE}; {TOY_IMAGE_SIZE} on the toy faces)",
+    )
+    data.add_argument(
+        "--memory-budget", type=memory_size, metavar="SIZE",
+        help="most memory the decoded images may take, e.g. 500M or 4G; a larger source is streamed from disk, "
+        "batch by batch, giving the same batches (default: a quarter of the available memory; 0: always stream)",
     )
     data.add_argument(
         "--toy-images", type=positive_int, default=default.toy_images,
@@ -241,7 +256,7 @@ def build_parser():
         "train",
         help="train a GAN and write sample grids, a loss plot and the models to a run folder",
         description="Train a GAN. Writes samples/*.png (10×10 grids from a fixed z), loss.png, history.json, "
-        "checkpoints/ and the final gan.keras / generator.keras / discriminator.keras under --out. "
+        "steps.jsonl, backup/ and the final gan.keras / generator.keras / discriminator.keras under --out. "
         "'kgan train MODEL --help' lists a model's options.",
     )
     models = train.add_subparsers(dest="model", metavar="MODEL", required=True)
@@ -353,7 +368,7 @@ def _train(args):
         evaluate_every=args.evaluate_every, tensorboard=args.tensorboard, precision=args.precision, loss=args.loss,
         d_learning_rate=args.d_learning_rate, g_learning_rate=args.g_learning_rate, augment=args.augment, ema=args.ema,
         label_smoothing=args.label_smoothing, label_flip=args.label_flip, instance_noise=args.instance_noise,
-        penalties=tuple(args.penalty), one_step=getattr(args, "one_step", None),
+        penalties=tuple(args.penalty), one_step=getattr(args, "one_step", None), memory_budget=args.memory_budget,
     )
     try:
         config.resolved_recipe()  # bad option values (an unknown penalty, a weight that is not a number) stop here
@@ -368,7 +383,7 @@ def _data_check(args):
     from kgan.data import scan_source
 
     start = time.perf_counter()
-    report = scan_source(args.path, image_size=args.image_size)
+    report = scan_source(args.path, image_size=args.image_size, keep_images=False)  # counts only: nothing is held
     print(report.summary())
     print(f"scanned in {time.perf_counter() - start:.1f} s")
     return 0
@@ -428,8 +443,16 @@ def _sample(args):
 
 
 def main(argv=None):
+    from kgan.callbacks import BackupError
+    from kgan.data import DataSourceError
+
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except (DataSourceError, BackupError) as error:  # the user's files, not kgan: the message says what to do
+        command = " ".join(filter(None, ["kgan", args.command, getattr(args, "model", None)]))
+        print(f"{command}: error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import os
 
 import tensorflow as tf
 
-__all__ = ["get_strategy"]
+__all__ = ["agree_on_step", "get_strategy", "worker_index"]
 
 
 def _logical_cpus(count):
@@ -75,3 +75,49 @@ def get_strategy(spec="auto"):
             raise RuntimeError(f"No TPU is attached here ({error}).") from error
         return tf.distribute.TPUStrategy(resolver)
     raise ValueError(f"Unknown strategy {spec!r}; use auto, default, mirrored, multiworker, cpu:N or tpu.")
+
+
+def _is_multi_worker(strategy):
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and strategy.extended._num_workers > 1
+
+
+def worker_index(strategy):
+    """This host's index among the workers (0 for the chief, and on a single host)."""
+    if not _is_multi_worker(strategy):
+        return 0
+    resolver = strategy.cluster_resolver
+    index = int(resolver.task_id or 0)
+    # with a "chief" task, the workers come after it
+    return index + 1 if resolver.task_type == "worker" and "chief" in resolver.cluster_spec().jobs else index
+
+
+def agree_on_step(strategy, step):
+    """`step` if every worker of `strategy` restored that same step; else a `RuntimeError` naming the steps.
+
+    Each worker restores its own backup: after a crash, one may hold a later or an earlier one (a
+    worker's disk lost, a backup from another run), and workers that go on from different steps
+    would train on mismatched weights and data. Every worker must call this at the same point (it is
+    a collective operation); a single-host strategy returns `step` as it is.
+    """
+    if not _is_multi_worker(strategy):
+        return step
+    return _same_on_every_replica(strategy, lambda replica: step, "restored backup step")
+
+
+def _same_on_every_replica(strategy, value_of_replica, what):
+    """The value every replica gives (`value_of_replica(replica id)`), checked equal across replicas."""
+
+    def value():
+        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+        return tf.reshape(tf.cast(value_of_replica(replica), tf.int64), [1])  # rank 1: gathered along axis 0
+
+    values = strategy.gather(strategy.run(value), axis=0).numpy()
+    low, high = int(values.min()), int(values.max())
+    if low != high:
+        raise RuntimeError(
+            f"The workers disagree on the {what}: from {low} to {high} across the "
+            f"{strategy.num_replicas_in_sync} replicas. Each worker resumes from its own backup "
+            "(the chief's in <out>/backup, worker i's in <out>/backup/worker-i): give every worker the backups of the same "
+            "step (copy the chief's), or start the run afresh."
+        )
+    return low

@@ -8,34 +8,38 @@
 
 One run: the distribution strategy; the recipe's trainer, networks and both optimizers built in the
 strategy's scope (`kgan.recipes.build_gan`); the data (`kgan.data.load`, or the embedded toy faces);
-with `resume`, the last backup of the run folder and the step it reached; `fit` with the callbacks
-(sample grids from a fixed z, per-step history, a backup every `backup_every` steps, a weights
-checkpoint, the health monitor, optional scores every N steps and TensorBoard, and any of yours);
-then the artefacts: `gan.keras` (trainer with optimizers), `generator.keras`, `discriminator.keras`,
-`history.json` (with the monitor's verdict and findings), `monitor.jsonl`, `loss.png`, and the
-pictures of `kgan.figures` (`progress.png`/`.gif`, `interpolation.png`, `neighbours.png`). On toy
-faces the run ends by counting the final generator's face modes (`kgan.metrics.toy_face_modes`).
+with `resume`, the last readable backup of the run folder (made with the same options) and the step
+it reached; `fit` with the callbacks (sample grids from a fixed z named by step, per-step history in
+`steps.jsonl`, a crash-safe backup every `backup_every` steps, the health monitor, optional scores
+every N steps and TensorBoard, and any of yours); then the artefacts: `gan.keras` (trainer with
+optimizers), `generator.keras`, `discriminator.keras`, `history.json` (with the monitor's verdict
+and findings), `monitor.jsonl`, `loss.png`, and the pictures of `kgan.figures` (`progress.png`/`.gif`,
+`interpolation.png`, `neighbours.png`). On toy faces the run ends by counting the final generator's
+face modes (`kgan.metrics.toy_face_modes`).
 
 A run resumed after an interruption ends where the uninterrupted run ends, bit for bit on CPU: step
 k's batch and noise depend only on the seed and k, and the backup holds every weight, both
-optimizers and the noise stream.
+optimizers and the noise stream. Its record is one run too: `steps.jsonl`, `history.json` and
+`loss.png` cover every step since the start, and the grids go on numbering from the resumed step.
 """
 
 import dataclasses
+import glob
 import json
 import os
+import re
 import time
 
 import keras
 import numpy as np
 
 from kgan import data as kgan_data
-from kgan.callbacks import SampleGrid, StepBackup, StepHistory
+from kgan.callbacks import BackupError, SampleGrid, StepBackup, StepHistory, truncate_jsonl
 from kgan.datasets import toy_faces
 from kgan.datasets.toy_faces import MIN_DECODE_SIZE
 from kgan.metrics.toy_face_modes import expected_modes_uniform, toy_face_modes
 from kgan.defaults import EPOCHS, IMAGE_SIZE, TOY_EPOCHS, TOY_IMAGE_SIZE, TOY_IMAGES, TOY_WIDTH
-from kgan.distribute import get_strategy
+from kgan.distribute import agree_on_step, get_strategy, worker_index
 from kgan.evaluate import EvaluateCallback
 from kgan.figures import interpolation_grid, nearest_neighbours, progress_strip, save_gif
 from kgan.images import to_uint8
@@ -63,8 +67,12 @@ class RunConfig:
         strategy: a `kgan.distribute.get_strategy` spec ("auto", "mirrored", "multiworker", "cpu:N", ...);
             `sync_bn` makes BatchNorm use statistics over all replicas.
         out: the run folder (default `runs/<model>-<recipe>`).
-        resume: go on from the last backup in `out` (a fresh start when there is none).
-        backup_every: steps between backups (also one at every epoch's end).
+        resume: go on from the last backup in `out` (a fresh start when there is none). The backup must
+            have been made with the same options, except those of `RESUMABLE_CHANGES` (the run's length,
+            its output and health options, the strategy, the memory budget).
+        backup_every: steps between backups (also one at every epoch's end); at least 1.
+        memory_budget: the most memory the decoded training images may take ("2G", bytes; default: a
+            quarter of the available memory); a larger source is streamed (`kgan.data.load`).
         sample_every: steps between extra sample grids (default: one grid per epoch only).
         batch_size, learning_rate, n_critic, gp_weight, latent_dim, width: change the recipe's values
             (`None`: the recipe's own, except on the toy faces, whose width is 32; see `Recipe.override`).
@@ -94,6 +102,7 @@ class RunConfig:
     out: str | None = None
     resume: bool = False
     backup_every: int = 100
+    memory_budget: int | str | None = None
     sample_every: int | None = None
     batch_size: int | None = None
     learning_rate: float | None = None
@@ -120,14 +129,34 @@ class RunConfig:
 
     def resolved(self):
         """This config with its `None` sizes made concrete: the toy faces train at 32 px, width 32, 40 epochs
-        (`kgan.defaults`: the demo's budget on a 2-core CPU); data trains at 64 px for 5 epochs."""
+        (`kgan.defaults`: the demo's budget on a 2-core CPU); data trains at 64 px for 5 epochs.
+
+        Raises:
+            ValueError: a count (size, epochs, steps, batch, width…) that is not a whole number ≥ 1; the message names it.
+        """
+        self.validate()
         toy = self.data is None
         return dataclasses.replace(
             self,
-            image_size=self.image_size or (TOY_IMAGE_SIZE if toy else IMAGE_SIZE),
-            epochs=self.epochs or (TOY_EPOCHS if toy else EPOCHS),
-            width=self.width or (TOY_WIDTH if toy else None),
+            image_size=_default(self.image_size, TOY_IMAGE_SIZE if toy else IMAGE_SIZE),
+            epochs=_default(self.epochs, TOY_EPOCHS if toy else EPOCHS),
+            width=_default(self.width, TOY_WIDTH if toy else None),
         )
+
+    def validate(self):
+        """Raise a `ValueError` naming each count that is not a whole number ≥ 1 (`None` means "the default")."""
+        for name in _COUNTS:
+            value = getattr(self, name)
+            if value is None and name not in _REQUIRED_COUNTS:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"RunConfig.{name} must be a whole number, at least 1, got {value!r}.")
+
+    def backup_options(self):
+        """The options a backup stores and a resume must match (`RESUMABLE_CHANGES` left out), JSON-ready."""
+        resolved = self.resolved()
+        options = json.loads(json.dumps(dataclasses.replace(resolved, recipe=resolved.recipe_name()).to_dict()))
+        return {name: value for name, value in options.items() if name not in RESUMABLE_CHANGES}
 
     def recipe_name(self):
         """The recipe's name, or "custom" for a `Recipe` object."""
@@ -153,6 +182,23 @@ class RunConfig:
         return config
 
 
+def _default(value, default):
+    return default if value is None else value
+
+
+_COUNTS = ("toy_images", "image_size", "epochs", "steps_per_epoch", "backup_every", "sample_every", "batch_size",
+           "n_critic", "latent_dim", "width", "evaluate_every")
+_REQUIRED_COUNTS = ("toy_images", "backup_every")
+
+# Options a resumed run may change: how long it runs, where and how often it writes, how it is watched,
+# the hardware (strategy) and how the data is read. Every other option shapes the weights or the data
+# order, and a backup made with another value is refused.
+RESUMABLE_CHANGES = frozenset({
+    "epochs", "out", "resume", "backup_every", "sample_every", "verbose", "monitor", "stop_on_failure",
+    "evaluate_every", "tensorboard", "strategy", "sync_bn", "memory_budget",
+})
+
+
 @dataclasses.dataclass
 class RunResult:
     """What a run produced.
@@ -162,8 +208,8 @@ class RunResult:
         out: the run folder.
         total_steps: generator steps taken in all, including those before a resume.
         resumed_from: the step the run resumed at (0 for a fresh start).
-        history: per-step logged values of the steps this call ran (`StepHistory`).
-        epochs: per-epoch means of the steps this call ran.
+        history: per-step logged values of the whole run, the steps before a resume included (`StepHistory`).
+        epochs: per-epoch means of the whole run.
         samples: the sample grids written, in order.
         seconds, images_per_second: wall time of the training, and real images consumed per second.
         verdict: the health monitor's one-sentence verdict (None without a monitor).
@@ -187,7 +233,10 @@ class RunResult:
 
 def _load_data(config, batch_size, n_critic):
     """`kgan.data.Batches` for the run: an endless stream of (n_critic stacked) batches."""
-    options = dict(image_size=config.image_size, seed=config.seed, repeat=True, critic_batches=n_critic)
+    options = dict(
+        image_size=config.image_size, seed=config.seed, repeat=True, critic_batches=n_critic,
+        memory_budget=config.memory_budget,
+    )
     if config.data is None:
         images, _ = toy_faces(config.toy_images, image_size=config.image_size, seed=config.seed)
         return kgan_data.load(images, batch_size, description=f"embedded toy faces ({config.toy_images})", **options)
@@ -199,8 +248,11 @@ def train(config, callbacks=()):
 
     Raises:
         kgan.data.DataSourceError: the data is missing, unreadable, or too small for one step.
+        kgan.callbacks.BackupError: `resume` from a backup made with other options, or from backups that
+            cannot be read; or a backup cannot be written (a full disk).
         ValueError: an unknown model, recipe or option.
     """
+    backup_options = config.backup_options()
     config = config.resolved()
     say = print if config.verbose != 0 else (lambda *args, **kwargs: None)
     strategy = get_strategy(config.strategy)  # first: cpu:N must precede other TensorFlow work
@@ -212,9 +264,15 @@ def train(config, callbacks=()):
         )
     out = config.out or os.path.join("runs", f"{config.model}-{config.recipe_name()}")
     os.makedirs(out, exist_ok=True)
+    worker = worker_index(strategy)
+    # each worker keeps its own backup: workers need not share a file system, and must not write one file
+    backup_dir = os.path.join(out, "backup", *([f"worker-{worker}"] if worker else []))
+    if config.resume:  # before anything is built: a backup of other nets would fail to load, cryptically
+        StepBackup.check_config(backup_dir, backup_options, ignore=RESUMABLE_CHANGES)
     keras.utils.set_random_seed(config.seed)
 
     batches = _load_data(config, recipe.batch_size, recipe.n_critic)
+    say(f"kgan: {batches.how}" if batches.how else f"kgan: {batches.description}")
     steps_per_epoch = config.steps_per_epoch or batches.num_images // recipe.batch_size // recipe.n_critic
     if steps_per_epoch < 1:
         raise kgan_data.DataSourceError(
@@ -228,8 +286,10 @@ def train(config, callbacks=()):
             synchronized_bn=config.sync_bn,
         )
 
-    backup_dir = os.path.join(out, "backup")
-    done = StepBackup.restore(gan, backup_dir) if config.resume else 0
+    try:
+        done = agree_on_step(strategy, StepBackup.restore(gan, backup_dir) if config.resume else 0)
+    except RuntimeError as error:  # workers that restored different steps
+        raise BackupError(str(error)) from error
     resumed_from = done
     replicas = strategy.num_replicas_in_sync
     say(
@@ -239,15 +299,21 @@ def train(config, callbacks=()):
         + (f"; resuming at step {done}" if done else "")
     )
     if done and not batches.resumable:
-        say(f"kgan: {batches.description} is streamed through a shuffle buffer: from step {done} on, the batches "
-            "differ from those an uninterrupted run would have seen (the weights and noise stream resume exactly).")
+        say(f"kgan: {batches.description}: from step {done} on, the batches differ from those an uninterrupted run "
+            "would have seen (the weights and noise stream resume exactly).")
 
     tensorboard_dir = os.path.join(out, "tensorboard") if config.tensorboard else None
     samples = SampleGrid(
         os.path.join(out, "samples"), every_n_steps=config.sample_every, seed=config.seed, tensorboard_dir=tensorboard_dir
     )
     real_images = _real_sample(batches.dataset, REAL_SAMPLES)  # for the scores and the nearest-neighbour check
-    steps = StepHistory()
+    # One record of the whole run: a resume reads the steps before it back and cuts the logs at its step
+    # (the steps after it run again); a fresh start begins new ones.
+    steps = StepHistory(os.path.join(out, "steps.jsonl"))
+    steps.resume(done)
+    for log_name in ("monitor.jsonl", "metrics.jsonl"):
+        truncate_jsonl(os.path.join(out, log_name), done)
+    earlier_grids = _grids_until(samples.directory, samples.prefix, done) if done else []
     counts_modes = config.data is None and config.image_size >= MIN_DECODE_SIZE  # toy faces this size decode exactly
     monitor = None
     if config.monitor:
@@ -269,23 +335,20 @@ def train(config, callbacks=()):
         *([evaluator] if evaluator else []),
         *([keras.callbacks.TensorBoard(tensorboard_dir, update_freq=10, write_graph=False, profile_batch=0)]
           if tensorboard_dir else []),
-        StepBackup(backup_dir, every_n_steps=config.backup_every),
-        keras.callbacks.ModelCheckpoint(os.path.join(out, "checkpoints", "last.weights.h5"), save_weights_only=True),
+        StepBackup(backup_dir, every_n_steps=config.backup_every, config=backup_options, history=steps),
         *callbacks,
     ]
     start = time.perf_counter()
-    epochs_logged = {}
     while done < total_steps and not gan.stop_training:
         epoch, into_epoch = divmod(done, steps_per_epoch)
         # a resumed run first finishes its interrupted epoch, then goes on epoch by epoch
-        history = gan.fit(
-            batches.dataset.skip(done), initial_epoch=epoch, epochs=epoch + 1 if into_epoch else config.epochs,
+        gan.fit(
+            batches.from_step(done), initial_epoch=epoch, epochs=epoch + 1 if into_epoch else config.epochs,
             steps_per_epoch=steps_per_epoch - into_epoch, callbacks=callbacks, verbose=config.verbose,
         )
-        for name, values in history.history.items():
-            epochs_logged.setdefault(name, []).extend(values)
         done = gan.generator_steps
     seconds = time.perf_counter() - start
+    epochs_logged = _epoch_means(steps.history, steps_per_epoch)
 
     modes = None
     if counts_modes:  # toy faces: how many of their 576 modes the generator draws
@@ -294,7 +357,7 @@ def train(config, callbacks=()):
     gan.save(os.path.join(out, "gan.keras"))
     sampling_generator(gan).save(os.path.join(out, "generator.keras"))  # the weight average, when the recipe keeps one
     gan.discriminator.save(os.path.join(out, "discriminator.keras"))
-    steps_run = len(steps.history.get("d_loss", []))
+    steps_run = done - resumed_from  # by this call
     rate = steps_run * recipe.batch_size * recipe.n_critic / seconds if steps_run else None
     record = {
         "config": config.to_dict(),
@@ -302,6 +365,7 @@ def train(config, callbacks=()):
         "epochs": epochs_logged,
         "steps": steps.history,
         "total_steps": done,
+        "resumed_from": resumed_from,
         "seconds": seconds,
         "images_per_second": rate,
         "verdict": monitor.verdict() if monitor else None,
@@ -312,12 +376,13 @@ def train(config, callbacks=()):
     with open(os.path.join(out, "history.json"), "w") as file:
         json.dump(record, file)
     title = f"{config.model} ({config.recipe_name()}) on {batches.description}"
+    recorded = len(next(iter(steps.history.values()), []))
     if steps_run:
         plot_history(
             steps.history, os.path.join(out, "loss.png"), title=title,
-            metrics=evaluator.history if evaluator else None, first_step=resumed_from + 1,
+            metrics=evaluator.history if evaluator else None, first_step=done - recorded + 1,
         )
-        _draw_pictures(gan, samples.saved, real_images, out, config.seed)
+        _draw_pictures(gan, earlier_grids + samples.saved, real_images, out, config.seed)
         last = {name: values[-1] for name, values in epochs_logged.items()}
         say(
             f"kgan: {steps_run} steps in {seconds:.1f} s ({rate:.1f} real images/s); final "
@@ -336,6 +401,24 @@ def train(config, callbacks=()):
         samples=list(samples.saved), seconds=seconds, images_per_second=rate,
         verdict=monitor.verdict() if monitor else None, findings=list(monitor.findings) if monitor else [], modes=modes,
     )
+
+
+def _epoch_means(history, steps_per_epoch):
+    """Per-epoch means of per-step values (what Keras logs at each epoch's end), over the whole record."""
+    return {
+        name: [float(np.mean(values[i : i + steps_per_epoch])) for i in range(0, len(values), steps_per_epoch)]
+        for name, values in history.items()
+    }
+
+
+def _grids_until(directory, prefix, step):
+    """The grids an earlier part of a resumed run wrote, up to `step`, in step order."""
+    found = []
+    for path in glob.glob(os.path.join(directory, f"{prefix}_step_*.png")):
+        match = re.fullmatch(rf"{re.escape(prefix)}_step_(\d+)\.png", os.path.basename(path))
+        if match and int(match.group(1)) <= step:
+            found.append((int(match.group(1)), path))
+    return [path for _, path in sorted(found)]
 
 
 MODE_SAMPLES = 2000  # samples the final toy-face mode count draws

@@ -108,7 +108,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-def test_multi_worker_mirrored_two_local_workers_end_identical(tmp_path):
+def run_two_workers(tmp_path, *extra):
+    """`kgan train dcgan` on two MultiWorkerMirroredStrategy workers on 127.0.0.1, each with its own run folder."""
     ports = [free_port(), free_port()]
     cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
     workers = []
@@ -117,7 +118,7 @@ def test_multi_worker_mirrored_two_local_workers_end_identical(tmp_path):
         command = [
             sys.executable, "-m", "kgan.cli", "train", "dcgan", "--strategy", "multiworker", "--epochs", "1",
             "--steps-per-epoch", "3", "--batch-size", "8", "--image-size", "16", "--width", "4", "--latent-dim", "8",
-            "--toy-images", "32", "--sync-bn", "--out", str(tmp_path / f"worker{index}"),
+            "--toy-images", "32", "--sync-bn", "--out", str(tmp_path / f"worker{index}"), *extra,
         ]
         workers.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     try:
@@ -125,9 +126,15 @@ def test_multi_worker_mirrored_two_local_workers_end_identical(tmp_path):
     finally:
         for worker in workers:
             worker.kill()
-    for worker, (stdout, stderr) in zip(workers, outputs):
-        assert worker.returncode == 0, stderr[-4000:]
+    return [(worker.returncode, stdout, stderr) for worker, (stdout, stderr) in zip(workers, outputs)]
+
+
+def test_multi_worker_mirrored_two_local_workers_end_identical_and_must_agree_to_resume(tmp_path):
+    for returncode, stdout, stderr in run_two_workers(tmp_path):
+        assert returncode == 0, stderr[-4000:]
         assert "3 generator steps in all" in stdout
+    # each worker keeps its own backup (worker 1's below backup/worker-1)
+    assert (tmp_path / "worker1" / "backup" / "worker-1" / "backup.weights.h5").is_file()
 
     import keras
 
@@ -138,3 +145,10 @@ def test_multi_worker_mirrored_two_local_workers_end_identical(tmp_path):
     for x, y in zip(a.weights, b.weights):
         np.testing.assert_array_equal(x.numpy(), y.numpy(), err_msg=x.path)
     assert a.generator_steps == b.generator_steps == 3
+
+    # worker 1 lost its backup: the chief would go on from step 3, worker 1 from 0 — both stop, saying why
+    for name in ("backup.weights.h5", "backup.previous.weights.h5"):
+        (tmp_path / "worker1" / "backup" / "worker-1" / name).unlink(missing_ok=True)
+    for returncode, _, stderr in run_two_workers(tmp_path, "--resume", "--epochs", "2"):
+        assert returncode == 1, stderr[-4000:]
+        assert "disagree on the restored backup step: from 0 to 3" in stderr and "Traceback" not in stderr

@@ -51,8 +51,9 @@ def test_a_run_interrupted_in_process_and_resumed_ends_bit_identical(tmp_path):
     resumed = train(dataclasses.replace(interrupted, resume=True))
 
     assert resumed.resumed_from == 6 and resumed.total_steps == 12
-    assert len(resumed.history["d_loss"]) == 6  # it ran steps 7–12
-    np.testing.assert_allclose(resumed.history["d_loss"], straight.history["d_loss"][6:], rtol=1e-5)
+    # one record of the whole run: steps 1–6 read back from steps.jsonl (step 7, run before the crash, dropped)
+    assert len(resumed.history["d_loss"]) == 12
+    np.testing.assert_allclose(resumed.history["d_loss"], straight.history["d_loss"], rtol=1e-5)
     for x, y in zip(state(straight.gan), state(resumed.gan), strict=True):
         np.testing.assert_array_equal(x.numpy(), y.numpy(), err_msg=x.path)
 
@@ -63,10 +64,10 @@ def test_a_run_writes_its_folder_and_returns_what_it_did(tmp_path, monkeypatch):
     out = tmp_path / "runs" / "dcgan-modern"  # runs/<model>-<recipe>
     assert result.out == os.path.join("runs", "dcgan-modern")
     for name in ["gan.keras", "generator.keras", "discriminator.keras", "history.json", "loss.png", "backup/backup.weights.h5",
-                 "checkpoints/last.weights.h5"]:
+                 "backup/backup.previous.weights.h5", "steps.jsonl"]:
         assert (out / name).is_file(), name
     assert [os.path.basename(path) for path in result.samples] == [
-        "samples_step_000003.png", "samples_epoch_0001.png", "samples_step_000006.png", "samples_epoch_0002.png",
+        "samples_step_000003.png", "samples_step_000004.png", "samples_step_000006.png", "samples_step_000008.png",
     ]
     record = json.loads((out / "history.json").read_text())
     assert record["total_steps"] == result.total_steps == int(result.gan.g_optimizer.iterations) == 8
@@ -125,7 +126,11 @@ def test_sigkilled_run_resumes_to_the_same_step_and_weights(tmp_path):
 
     record = json.loads((interrupted / "history.json").read_text())
     assert record["total_steps"] == json.loads((straight / "history.json").read_text())["total_steps"] == 12
-    assert len(record["steps"]["d_loss"]) == 6  # the resumed process ran steps 7–12
+    assert record["resumed_from"] == 6
+    # history.json covers the whole run, the steps before the kill included
+    np.testing.assert_allclose(
+        record["steps"]["d_loss"], json.loads((straight / "history.json").read_text())["steps"]["d_loss"], rtol=1e-5
+    )
 
     a = keras.models.load_model(straight / "gan.keras")
     b = keras.models.load_model(interrupted / "gan.keras")
