@@ -1,7 +1,7 @@
 """Pictures that show how a run went, each answering one question.
 
 - `progress_strip`: *how did the same latent codes change over training?* The first rows of every
-  fixed-z sample grid of a run (`samples_epoch_0001.png`, …), stacked one band per grid, oldest on
+  fixed-z sample grid of a run (`samples_step_000064.png`, …), stacked one band per grid, oldest on
   top, so each column follows one z from noise to face.
 - `save_gif`: *the same, as a film*: the full grids in order, as an animated GIF that loops.
 - `interpolation_grid`: *is the latent space smooth, or did the generator memorise points?* Each
