@@ -333,6 +333,23 @@ class EvaluateCallback(keras.callbacks.Callback):
         if step % self.every_n_steps == 0:
             self.evaluate(step)
 
+    def resume(self, step):
+        """Go on from `step` of an interrupted run: its scores up to `step` are read back from `metrics.jsonl`."""
+        path = os.path.join(self.directory, "metrics.jsonl")
+        if not os.path.exists(path):
+            return
+        with open(path) as file:
+            records = [json.loads(line) for line in file if line.strip()]
+        for record in records:
+            if record["step"] > step:
+                continue
+            for name, score in record.items():
+                if name != "step":
+                    self.history.setdefault(name, []).append((record["step"], score))
+        scores = self.history.get(self.metric, [])
+        if scores:
+            self.best = (min if self.lower_is_better else max)(scores, key=lambda item: item[1])
+
     def evaluate(self, step):
         """Score the generator now; returns {name: value}."""
         z = sample_latent(self.n, self.model.latent_dim, self.seed)

@@ -32,7 +32,7 @@ import os
 import keras
 import numpy as np
 
-from kgan.callbacks import StepBackup, StepHistory
+from kgan.callbacks import StepBackup, StepHistory, read_jsonl
 from kgan.images import to_uint8
 from kgan.latent import sample_latent
 from kgan.metrics.toy_face_modes import toy_face_modes
@@ -144,6 +144,7 @@ class GANMonitor(keras.callbacks.Callback):
         self, log_path=None, *, window=50, warmup=100, probe_every=50, probe_size=64, seed=0, toy_faces=False,
         grad_norm_limit=100.0, d_wins_gap=0.8, collapse_ratio=0.5, stop_on_failure=False,
         resume_command="kgan train ... --resume", backup_dir=None, learning_rate=None, say=print,
+        verdict_at_train_end=True,
     ):
         super().__init__()
         self.log_path = log_path
@@ -161,6 +162,7 @@ class GANMonitor(keras.callbacks.Callback):
         self.backup_dir = backup_dir
         self.learning_rate = learning_rate
         self.say = say
+        self.verdict_at_train_end = verdict_at_train_end
         self.findings = []
         self.probes = []  # (step, diversity, distinct toy-face modes or None)
         self._steps = StepHistory()
@@ -187,8 +189,32 @@ class GANMonitor(keras.callbacks.Callback):
             self.probe(step)
 
     def on_train_end(self, logs=None):
+        if self.verdict_at_train_end:
+            self.write_verdict()
+
+    def write_verdict(self):
+        """Append the verdict to the log (at the end of each `fit`, or once by a caller that fits in parts)."""
         if self.log_path:
             self._write({"verdict": self.verdict(), "step": self._step()})
+
+    def resume(self, step, history):
+        """Go on from `step` of an interrupted run, as if it had watched the steps before it.
+
+        `history` is the run's per-step record (`StepHistory.history`) up to `step`; the findings and
+        diversity probes of those steps are read back from the log, so a warning is not repeated and
+        the collapse check still compares with the best probe of the whole run.
+        """
+        self._steps.history = {name: list(values[:step]) for name, values in history.items()}
+        if not (self.log_path and os.path.exists(self.log_path)):
+            return
+        for record in read_jsonl(self.log_path, until_step=step):
+            if "check" in record:
+                finding = Finding(record["step"], record["check"], record["message"], record.get("values", {}))
+                self.findings.append(finding)
+                network = finding.values.get("network")
+                self._active[f"{finding.check}:{network}" if network else finding.check] = finding.step
+            elif "probe" in record:
+                self.probes.append((record["step"], record["probe"]["diversity"], record["probe"]["modes"]))
 
     # ------------------------------------------------------------ checks
     def _step(self):
@@ -255,6 +281,8 @@ class GANMonitor(keras.callbacks.Callback):
             found = toy_face_modes(to_uint8(images))
             modes = found.modes_covered
         self.probes.append((step, diversity, modes))
+        if self.log_path:  # read back by `resume`
+            self._write({"step": step, "probe": {"diversity": diversity, "modes": modes}})
         best_step, best, _ = max(self.probes, key=lambda probe: probe[1])
         firing = best_step < step and diversity < self.collapse_ratio * best
         mode_note = ""

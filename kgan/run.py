@@ -321,13 +321,16 @@ def train(config, callbacks=()):
             os.path.join(out, "monitor.jsonl"), seed=config.seed, toy_faces=counts_modes,
             stop_on_failure=config.stop_on_failure, backup_dir=backup_dir, say=say,
             learning_rate=recipe.d_optimizer.learning_rate, resume_command=_resume_command(config, out),
+            verdict_at_train_end=False,  # a resumed run fits in parts: one verdict, at the end
         )
+        monitor.resume(done, steps.history)
     evaluator = None
     if config.evaluate_every:
         evaluator = EvaluateCallback(
             real_images, out, every_n_steps=config.evaluate_every, metric="modes" if counts_modes else "swd",
             n=256, seed=config.seed, tensorboard_dir=tensorboard_dir,
         )
+        evaluator.resume(done)
     callbacks = [
         samples,
         steps,
@@ -392,6 +395,7 @@ def train(config, callbacks=()):
         say(f"kgan: toy-face modes of {MODE_SAMPLES:,} samples: {modes} (real toy faces at this n: "
             f"{expected_modes_uniform(MODE_SAMPLES):.0f} modes expected)")
     if monitor:
+        monitor.write_verdict()
         say(f"kgan: monitor verdict: {monitor.verdict()}" + (f" (details: {monitor.log_path})" if monitor.findings else ""))
     say(f"kgan: {done} generator steps in all; wrote {samples.saved[-1] if samples.saved else 'no new grid'}, "
         "loss.png, progress.png/.gif, interpolation.png, neighbours.png and the models (gan.keras, generator.keras, "

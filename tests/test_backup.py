@@ -249,3 +249,19 @@ except RuntimeError as error:
                             env=subprocess_env())
     assert result.returncode == 0, result.stderr[-3000:]
     assert "disagree on the restored backup step: from 200 to 300 across the 2 replicas" in result.stdout
+
+
+def test_a_resumed_run_keeps_its_scores_findings_and_one_verdict(tmp_path):
+    watched = dataclasses.replace(TINY, monitor=True, evaluate_every=4)
+    train(dataclasses.replace(watched, out=str(tmp_path / "straight")))
+    config = dataclasses.replace(watched, out=str(tmp_path / "resumed"))
+    with pytest.raises(Stop):
+        train(config, callbacks=[stop_at(9)])  # after the scores of steps 4 and 8 and the backup of step 8
+    resumed = train(dataclasses.replace(config, resume=True))
+    assert resumed.resumed_from == 8
+    records = [json.loads((tmp_path / run / "history.json").read_text()) for run in ("straight", "resumed")]
+    assert [step for step, _ in records[1]["evaluations"]["swd"]] == [4, 8, 12]  # 4 and 8 read back
+    np.testing.assert_allclose(records[1]["evaluations"]["swd"], records[0]["evaluations"]["swd"], rtol=1e-5)
+    assert records[1]["verdict"] == records[0]["verdict"]
+    verdicts = [line for line in (tmp_path / "resumed" / "monitor.jsonl").read_text().splitlines() if "verdict" in line]
+    assert len(verdicts) == 1  # one run, one verdict, though the resumed part ran in two fits
