@@ -116,6 +116,8 @@ class PenaltyTerm:
             weight = float(rest[0])
         except ValueError:
             raise ValueError(f"--penalty {spec!r}: the weight {rest[0]!r} is not a number.") from None
+        if not weight >= 0 or weight == float("inf"):
+            raise ValueError(f"--penalty {spec!r}: the weight must be a finite number ≥ 0, got {rest[0]!r}.")
         fields, options = {}, {}
         for item in rest[1:]:
             key, sep, value = item.partition("=")
@@ -126,9 +128,13 @@ class PenaltyTerm:
             except ValueError:
                 pass
             if key == "every":
+                if not isinstance(value, float) or value != int(value) or value < 1:
+                    raise ValueError(f"--penalty {spec!r}: every must be a whole number of steps, at least 1, got {value!r}.")
                 fields[key] = int(value)
             elif key in ("fade", "warmup"):
-                fields[key] = float(value)
+                if not isinstance(value, float) or not 0 < value <= 1:
+                    raise ValueError(f"--penalty {spec!r}: {key} is a fraction of the run, in (0, 1], got {value!r}.")
+                fields[key] = value
             else:
                 options[key] = value
         return name, cls(name, weight, options, **fields)

@@ -173,7 +173,10 @@ def test_penalty_terms_parse_from_the_command_line_and_build_lazy_or_scheduled_p
     _, bcr = PenaltyTerm.parse("consistency:10:augment=translation")
     assert bcr.build()[1].options["augment"] is kgan.augment.translation  # a name of kgan.augment, resolved
     for spec, message in [("r1", "write NAME:WEIGHT"), ("r1:x", "is not a number"), ("nope:1", "Unknown penalty"),
-                          ("r1:1:every", "is not key=value")]:
+                          ("r1:1:every", "is not key=value"), ("r1:1:every=2.5", "every must be a whole number"),
+                          ("r1:1:every=0", "every must be a whole number"), ("r1:-1", "finite number ≥ 0"),
+                          ("r1:nan", "finite number ≥ 0"), ("r1:1:fade=2", r"fraction of the run, in \(0, 1\]"),
+                          ("r1:1:warmup=x", "fraction of the run")]:
         with pytest.raises(ValueError, match=message):
             PenaltyTerm.parse(spec)
     with pytest.raises(ValueError, match="give fade or warmup, not both"):
