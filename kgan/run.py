@@ -32,18 +32,20 @@ import time
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from kgan import data as kgan_data
 from kgan.callbacks import BackupError, SampleGrid, StepBackup, StepHistory, truncate_jsonl
+from kgan.data.pipeline import streamed_read_error
 from kgan.datasets import toy_faces
 from kgan.datasets.toy_faces import MIN_DECODE_SIZE
-from kgan.metrics.toy_face_modes import expected_modes_uniform, toy_face_modes
 from kgan.defaults import EPOCHS, IMAGE_SIZE, TOY_EPOCHS, TOY_IMAGE_SIZE, TOY_IMAGES, TOY_WIDTH
 from kgan.distribute import agree_on_step, get_strategy, worker_index
 from kgan.evaluate import EvaluateCallback
 from kgan.figures import interpolation_grid, nearest_neighbours, progress_strip, save_gif
 from kgan.images import to_uint8
 from kgan.latent import generate_samples, sampling_generator
+from kgan.metrics.toy_face_modes import expected_modes_uniform, toy_face_modes
 from kgan.monitor import GANMonitor
 from kgan.plots import plot_history
 from kgan.recipes import PenaltyTerm, Recipe, build_gan, get_model, get_recipe
@@ -345,10 +347,16 @@ def train(config, callbacks=()):
     while done < total_steps and not gan.stop_training:
         epoch, into_epoch = divmod(done, steps_per_epoch)
         # a resumed run first finishes its interrupted epoch, then goes on epoch by epoch
-        gan.fit(
-            batches.from_step(done), initial_epoch=epoch, epochs=epoch + 1 if into_epoch else config.epochs,
-            steps_per_epoch=steps_per_epoch - into_epoch, callbacks=callbacks, verbose=config.verbose,
-        )
+        try:
+            gan.fit(
+                batches.from_step(done), initial_epoch=epoch, epochs=epoch + 1 if into_epoch else config.epochs,
+                steps_per_epoch=steps_per_epoch - into_epoch, callbacks=callbacks, verbose=config.verbose,
+            )
+        except tf.errors.OpError as error:  # a streamed file that vanished mid-run: a sentence, not a graph trace
+            data_error = streamed_read_error(error)
+            if data_error is None:
+                raise
+            raise data_error from None
         done = gan.generator_steps
     seconds = time.perf_counter() - start
     epochs_logged = _epoch_means(steps.history, steps_per_epoch)

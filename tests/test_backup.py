@@ -265,3 +265,26 @@ def test_a_resumed_run_keeps_its_scores_findings_and_one_verdict(tmp_path):
     assert records[1]["verdict"] == records[0]["verdict"]
     verdicts = [line for line in (tmp_path / "resumed" / "monitor.jsonl").read_text().splitlines() if "verdict" in line]
     assert len(verdicts) == 1  # one run, one verdict, though the resumed part ran in two fits
+
+
+def test_a_streamed_file_that_vanishes_mid_run_is_a_sentence_naming_it(tmp_path):
+    import shutil
+
+    import kgan.datasets
+    from kgan.data import DataSourceError
+    from tests.helpers import write_png
+
+    images, _ = kgan.datasets.toy_faces(64, image_size=16, seed=1)
+    for index, image in enumerate(images):
+        write_png(tmp_path / "faces" / f"{index:03d}.png", image)
+
+    def remove_the_files(batch, logs):
+        if batch == 1:
+            shutil.rmtree(tmp_path / "faces", ignore_errors=True)
+
+    import keras
+
+    config = dataclasses.replace(TINY, data=str(tmp_path / "faces"), memory_budget=0, out=str(tmp_path / "run"))
+    with pytest.raises(DataSourceError, match=r"faces: one of .*faces/\d{3}\.png.* cannot be read any more .*"
+                                              r"No such file.*Put the files back and resume"):
+        train(config, callbacks=[keras.callbacks.LambdaCallback(on_train_batch_end=remove_the_files)])

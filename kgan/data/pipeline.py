@@ -12,6 +12,7 @@ import functools
 import logging
 import os
 import typing
+import zipfile
 
 import numpy as np
 import tensorflow as tf
@@ -23,7 +24,10 @@ from kgan.data.sources import DataSourceError, resolve_source
 from kgan.data.tfds import is_tfds, tfds_images
 from kgan.defaults import IMAGE_SIZE, MEMORY_FRACTION
 
-__all__ = ["Batches", "batches_from_files", "batches_from_images", "load", "make_anime_dataset", "to_unit_range"]
+__all__ = [
+    "Batches", "batches_from_files", "batches_from_images", "load", "make_anime_dataset", "streamed_read_error",
+    "to_unit_range",
+]
 
 log = logging.getLogger("kgan.data")
 
@@ -110,7 +114,16 @@ def _streamed_pixels(source, names, image_size):
     read = source.reader()
 
     def read_batch(rows):  # one Python call per batch: a call per image costs more than its decoding
-        return np.array(read([names[row] for row in rows]), dtype=object)
+        batch = [names[row] for row in rows]
+        try:
+            return np.array(read(batch), dtype=object)
+        except (OSError, KeyError, zipfile.BadZipFile, EOFError) as error:
+            # raised inside tf.data, this reaches `fit` as a TensorFlow error: `streamed_read_error` finds it again
+            raise RuntimeError(
+                f"{_STREAM_READ_FAILED}: {source.description}: one of {', '.join(map(str, batch[:3]))}"
+                f"{' …' if len(batch) > 3 else ''} cannot be read any more ({error}); every file was readable when "
+                "the data was loaded. Put the files back and resume."
+            ) from error
 
     spec = tf.TensorSpec((image_size, image_size, 3), tf.uint8)
 
@@ -119,6 +132,18 @@ def _streamed_pixels(source, names, image_size):
         return tf.map_fn(lambda data: decode_image(data, image_size), encoded, fn_output_signature=spec)
 
     return decode
+
+
+_STREAM_READ_FAILED = "a streamed image could not be read"
+
+
+def streamed_read_error(error):
+    """The `DataSourceError` behind a TensorFlow error raised by a streamed batch whose file vanished, or None."""
+    message = str(getattr(error, "message", error))
+    if _STREAM_READ_FAILED not in message:
+        return None
+    sentence = message[message.index(_STREAM_READ_FAILED) :].splitlines()[0]
+    return DataSourceError(sentence.removeprefix(_STREAM_READ_FAILED + ": "))
 
 
 def _batches(pixels, num_images, batch_size, seed, shuffle, repeat, drop_remainder, critic_batches, prefetch,
