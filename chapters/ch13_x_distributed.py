@@ -33,9 +33,10 @@ command; each host uses all its GPUs, and the global batch is split across every
       "task": {"type": "worker", "index": 0}}'             "task": {"type": "worker", "index": 1}}'
     kgan train dcgan --data faces.zip --strategy multiworker --batch-size 256 --out /local/run
 
-Under SLURM, `--strategy multiworker` reads the cluster from SLURM's variables instead. Give every
-worker its own `--out` on local disk: each writes its backups there, and `--resume` on every host
-restarts all of them from the same step. `--batch-size` is the global batch; keeping it fixed keeps
+Under SLURM, `--strategy multiworker` reads the cluster from SLURM's variables instead. Each worker
+keeps its own backups (worker i below `<out>/backup/worker-i`, the chief in `<out>/backup`), so `--out`
+may be local disk or shared. `--resume` on every host restarts all of them from the same step: the
+workers compare the steps they restored and stop, saying so, if one of them holds another. `--batch-size` is the global batch; keeping it fixed keeps
 the training the same, and growing it with the number of devices (the usual choice) may call for a
 proportionally larger learning rate with a warm-up.
 """
