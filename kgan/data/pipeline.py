@@ -172,7 +172,7 @@ def batches_from_images(
     """
     num_images = len(images)
     _check_enough(num_images, batch_size, drop_remainder, description)
-    seed = int(np.random.randint(0, 2**31)) if seed is None else int(seed)
+    seed = _concrete_seed(seed)
     return _batches(
         _in_memory_pixels(images), num_images, batch_size, seed, shuffle, repeat, drop_remainder, critic_batches,
         prefetch, start_step, parallel=None,
@@ -191,7 +191,7 @@ def batches_from_files(
     """
     names = list(report.names)
     _check_enough(len(names), batch_size, drop_remainder, report.description)
-    seed = int(np.random.randint(0, 2**31)) if seed is None else int(seed)
+    seed = _concrete_seed(seed)
     return _batches(
         _streamed_pixels(report.source, names, image_size), len(names), batch_size, seed, shuffle, repeat,
         drop_remainder, critic_batches, prefetch, start_step, parallel=num_parallel_calls or os.cpu_count() or 1,
