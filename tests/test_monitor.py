@@ -101,7 +101,9 @@ def test_nan_stops_the_run_at_once_and_names_the_last_good_backup(make_gan, tmp_
     StepBackup.restore(restored, backup)
     assert all(np.all(np.isfinite(w.numpy())) for w in restored.weights)
     lines = [json.loads(line) for line in (tmp_path / "monitor.jsonl").read_text().splitlines()]
-    assert lines[0]["check"] == "non_finite" and lines[-1]["verdict"].startswith("unhealthy: training hit NaN/Inf")
+    findings = [line for line in lines if "check" in line]  # beside them: the diversity probes, read back on resume
+    assert [line["step"] for line in lines if "probe" in line] == [25]  # probe_every=25; step 31 went NaN
+    assert findings[0]["check"] == "non_finite" and lines[-1]["verdict"].startswith("unhealthy: training hit NaN/Inf")
 
 
 def test_stop_on_failure_ends_the_run_at_the_first_failure(make_gan):
@@ -175,3 +177,19 @@ def test_image_diversity_is_the_mean_pairwise_distance_of_thumbnails():
     noise = np.random.default_rng(0).normal(0.0, 0.3, (2, 64, 64, 3)).astype(np.float32)
     pixels_apart = np.linalg.norm(noise[0] - noise[1])
     assert image_diversity(noise) < 0.1 * pixels_apart
+
+
+def test_a_resumed_monitor_reads_back_its_findings_and_probes_up_to_the_step(tmp_path):
+    log = tmp_path / "monitor.jsonl"
+    d_wins = {"step": 120, "check": "d_wins", "message": "Step 120: D won", "values": {"d_real": 0.99}}
+    grads = {"step": 130, "check": "exploding_gradients", "message": "Step 130: …", "values": {"network": "generator"}}
+    later = {"step": 300, "check": "oscillation", "message": "Step 300: …", "values": {}}
+    probes = [{"step": 100, "probe": {"diversity": 4.0, "modes": None}}, {"step": 250, "probe": {"diversity": 9.0, "modes": None}}]
+    log.write_text("".join(json.dumps(record) + "\n" for record in [probes[0], d_wins, grads, probes[1], later]))
+    monitor, _ = quiet_monitor(log_path=str(log))
+    monitor.resume(200, {"d_loss": [0.5] * 250})
+    assert [(finding.step, finding.check) for finding in monitor.findings] == [(120, "d_wins"), (130, "exploding_gradients")]
+    assert monitor.probes == [(100, 4.0, None)]  # the probe of step 250 is after the resumed step: it runs again
+    assert monitor._active == {"d_wins": 120, "exploding_gradients:generator": 130}  # not reported twice
+    assert len(monitor._steps.history["d_loss"]) == 200
+    assert monitor.verdict() == "unhealthy: D won (from step 120) and gradients exploded (from step 130)"
