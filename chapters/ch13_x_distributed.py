@@ -34,11 +34,12 @@ command; each host uses all its GPUs, and the global batch is split across every
     kgan train dcgan --data faces.zip --strategy multiworker --batch-size 256 --out /local/run
 
 Under SLURM, `--strategy multiworker` reads the cluster from SLURM's variables instead. Each worker
-keeps its own backups (worker i below `<out>/backup/worker-i`, the chief in `<out>/backup`), so `--out`
-may be local disk or shared. `--resume` on every host restarts all of them from the same step: the
-workers compare the steps they restored and stop, saying so, if one of them holds another. `--batch-size` is the global batch; keeping it fixed keeps
-the training the same, and growing it with the number of devices (the usual choice) may call for a
-proportionally larger learning rate with a warm-up.
+keeps its own run folder (the chief `--out`, worker i `<out>/worker-i`: backups, record, grids), so
+`--out` may be local disk or shared. `--resume` on every host restarts all of them from the same
+step: the workers compare the steps they restored and stop, saying so, if one of them holds another.
+`--batch-size` is the global batch; keeping it fixed keeps the training the same, and growing it with
+the number of devices (the usual choice) may call for a proportionally larger learning rate with a
+warm-up.
 """
 
 import argparse

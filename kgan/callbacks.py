@@ -235,9 +235,9 @@ class StepBackup(keras.callbacks.Callback):
     - a write that fails (a full disk) raises `BackupError` saying so; the temporary file is removed
       and the previous backups are untouched.
 
-    Under a multi-worker strategy each worker keeps its own copy (the chief in `directory`, worker i
-    in `directory/worker-i`), as workers may not share a file system; `kgan.distribute.agree_on_step`
-    checks that they all restored the same step.
+    Under a multi-worker strategy each worker keeps its own copy in its own run folder (`kgan.run`:
+    the chief in `<out>`, worker i in `<out>/worker-i`), as workers may not share a file system;
+    `kgan.distribute.agree_on_step` checks that they all restored the same step.
 
     `StepBackup.restore(gan, directory)` loads the latest readable backup and returns the number of
     generator steps already taken (0 when there is no backup); the caller then feeds the data from

@@ -117,7 +117,7 @@ def _same_on_every_replica(strategy, value_of_replica, what):
         raise RuntimeError(
             f"The workers disagree on the {what}: from {low} to {high} across the "
             f"{strategy.num_replicas_in_sync} replicas. Each worker resumes from its own backup "
-            "(the chief's in <out>/backup, worker i's in <out>/backup/worker-i): give every worker the backups of the same "
+            "(the chief's in <out>/backup, worker i's in <out>/worker-i/backup): give every worker the backups of the same "
             "step (copy the chief's), or start the run afresh."
         )
     return low

@@ -265,10 +265,12 @@ def train(config, callbacks=()):
             "on kgan.datasets.mixture_dataset (see benchmarks/mode_collapse.py)."
         )
     out = config.out or os.path.join("runs", f"{config.model}-{config.recipe_name()}")
-    os.makedirs(out, exist_ok=True)
     worker = worker_index(strategy)
-    # each worker keeps its own backup: workers need not share a file system, and must not write one file
-    backup_dir = os.path.join(out, "backup", *([f"worker-{worker}"] if worker else []))
+    # each worker keeps its own run folder (backups, record, grids): workers need not share a file system,
+    # and on a shared one they must not append to the same files
+    out = os.path.join(out, f"worker-{worker}") if worker else out
+    os.makedirs(out, exist_ok=True)
+    backup_dir = os.path.join(out, "backup")
     if config.resume:  # before anything is built: a backup of other nets would fail to load, cryptically
         StepBackup.check_config(backup_dir, backup_options, ignore=RESUMABLE_CHANGES)
     keras.utils.set_random_seed(config.seed)

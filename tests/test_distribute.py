@@ -133,14 +133,15 @@ def test_multi_worker_mirrored_two_local_workers_end_identical_and_must_agree_to
     for returncode, stdout, stderr in run_two_workers(tmp_path):
         assert returncode == 0, stderr[-4000:]
         assert "3 generator steps in all" in stdout
-    # each worker keeps its own backup (worker 1's below backup/worker-1)
-    assert (tmp_path / "worker1" / "backup" / "worker-1" / "backup.weights.h5").is_file()
+    # each worker keeps its own run folder (worker 1's in <out>/worker-1), so a shared --out would do too
+    assert (tmp_path / "worker1" / "worker-1" / "backup" / "backup.weights.h5").is_file()
+    assert not (tmp_path / "worker0" / "worker-0").exists()
 
     import keras
 
     import kgan  # noqa: F401
 
-    a, b = (keras.models.load_model(tmp_path / f"worker{i}" / "gan.keras") for i in range(2))
+    a, b = (keras.models.load_model(tmp_path / folder / "gan.keras") for folder in ("worker0", "worker1/worker-1"))
     # every weight, BatchNorm's moving statistics included (synchronized BN: one set of statistics)
     for x, y in zip(a.weights, b.weights):
         np.testing.assert_array_equal(x.numpy(), y.numpy(), err_msg=x.path)
@@ -148,7 +149,7 @@ def test_multi_worker_mirrored_two_local_workers_end_identical_and_must_agree_to
 
     # worker 1 lost its backup: the chief would go on from step 3, worker 1 from 0 — both stop, saying why
     for name in ("backup.weights.h5", "backup.previous.weights.h5"):
-        (tmp_path / "worker1" / "backup" / "worker-1" / name).unlink(missing_ok=True)
+        (tmp_path / "worker1" / "worker-1" / "backup" / name).unlink(missing_ok=True)
     for returncode, _, stderr in run_two_workers(tmp_path, "--resume", "--epochs", "2"):
         assert returncode == 1, stderr[-4000:]
         assert "disagree on the restored backup step: from 0 to 3" in stderr and "Traceback" not in stderr
