@@ -185,11 +185,11 @@ def truncate_jsonl(path, step):
 
 
 @contextlib.contextmanager
-def _atomic_file(path, mode="w"):
+def _atomic_file(path):
     """Write `path` whole or not at all: a temporary file, flushed and fsynced, then renamed over it."""
     temporary = path + ".tmp"
     try:
-        with open(temporary, mode) as file:
+        with open(temporary, "w") as file:
             yield file
             file.flush()
             os.fsync(file.fileno())

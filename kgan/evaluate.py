@@ -30,6 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from kgan import data as kgan_data
+from kgan.callbacks import read_jsonl
 from kgan.export import sample_images
 from kgan.images import check_uint8_images, to_uint8
 from kgan.latent import sample_latent, sampling_generator
@@ -338,11 +339,7 @@ class EvaluateCallback(keras.callbacks.Callback):
         path = os.path.join(self.directory, "metrics.jsonl")
         if not os.path.exists(path):
             return
-        with open(path) as file:
-            records = [json.loads(line) for line in file if line.strip()]
-        for record in records:
-            if record["step"] > step:
-                continue
+        for record in read_jsonl(path, until_step=step):  # a line cut short by a kill is dropped
             for name, score in record.items():
                 if name != "step":
                     self.history.setdefault(name, []).append((record["step"], score))

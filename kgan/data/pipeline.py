@@ -315,7 +315,7 @@ def load(
     description = description or report.description
     if not stream:
         return _in_memory(report.images, batch_size, description, how, options)
-    options["seed"] = _concrete_seed(seed)
+    options["seed"] = _concrete_seed(seed)  # drawn once: every `from_step` stream must share it
     make = functools.partial(batches_from_files, report, batch_size, image_size, **options)
     return Batches(
         make(), len(report.names), description, resumable=True, streamed=True, how=how,
