@@ -5,6 +5,10 @@ prepared TFDS dataset) becomes `Batches`, the dataset plus what it was made from
 in memory when their decoded size fits the memory budget (`kgan.data.memory`) and streamed from
 disk when it does not; either way every epoch is a new seeded permutation and step k's batch is a
 pure function of (seed, k), so a resumed run sees what the uninterrupted run saw.
+
+With `labels` (for a conditional GAN) each element is `(images, labels)`: the labels come from
+class folders (`kgan.data.labels`) or with images in memory, and each batch's labels are gathered
+with the very index batch that gathers its images, so they cannot drift apart, shuffled or resumed.
 """
 
 import dataclasses
@@ -18,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from kgan.data.decode import decode_image
+from kgan.data.labels import class_counts, class_summary, infer_labels
 from kgan.data.memory import default_memory_budget, format_size, parse_size
 from kgan.data.scan import scan_source
 from kgan.data.sources import DataSourceError, resolve_source
@@ -53,15 +58,23 @@ def _check_enough(num_images, batch_size, drop_remainder, description):
         )
 
 
+def _scaled(images, labels=None):
+    return to_unit_range(images) if labels is None else (to_unit_range(images), labels)
+
+
+def _batch_axis_first(stack, labels=None):
+    """(n_critic, B, ...) → (B, n_critic, ...), for the images and the labels alike."""
+    # axis 0 stays the batch: a distribution strategy splits elements along axis 0
+    stack = tf.experimental.numpy.swapaxes(stack, 0, 1)
+    return stack if labels is None else (stack, tf.transpose(labels))
+
+
 def _finish(batches, critic_batches, prefetch):
-    """Scale to [-1, 1], stack critic batches, prefetch."""
-    batches = batches.map(to_unit_range)
+    """Scale to [-1, 1], stack critic batches, prefetch (images alone or (images, labels) pairs)."""
+    batches = batches.map(_scaled)
     if critic_batches > 1:
-        # one element = n_critic fresh real batches for one WGAN-GP step, stacked on axis 1 so that
-        # axis 0 stays the batch: a distribution strategy splits elements along axis 0
-        batches = batches.batch(critic_batches, drop_remainder=True).map(
-            lambda stack: tf.experimental.numpy.swapaxes(stack, 0, 1)
-        )
+        # one element = n_critic fresh real batches for one WGAN-GP step, stacked on axis 1
+        batches = batches.batch(critic_batches, drop_remainder=True).map(_batch_axis_first)
     return batches.prefetch(prefetch).with_options(_pipeline_options())
 
 
@@ -146,20 +159,48 @@ def streamed_read_error(error):
     return DataSourceError(sentence.removeprefix(_STREAM_READ_FAILED + ": "))
 
 
+def _with_labels(pixels, labels):
+    """index batch → (uint8 images, int32 labels): one index batch gathers both, so they stay aligned."""
+    if labels is None:
+        return pixels
+    labels = tf.constant(labels, tf.int32)
+    return lambda indices: (pixels(indices), tf.gather(labels, indices))
+
+
+def _checked_labels(labels, num_images, description):
+    """`labels` as int32 (N,), or a DataSourceError saying what is wrong with them."""
+    if labels is None:
+        return None
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise DataSourceError(f"{description}: labels must be ints of shape (N,), got {labels.dtype} {labels.shape}.")
+    if len(labels) != num_images:
+        raise DataSourceError(f"{description}: {len(labels):,} labels for {num_images:,} images; give one label per image.")
+    if len(labels) and labels.min() < 0:
+        raise DataSourceError(
+            f"{description}: labels must be class indices >= 0, got {labels.min()} (e.g. image {int(labels.argmin())})."
+        )
+    return labels.astype(np.int32)
+
+
 def _batches(pixels, num_images, batch_size, seed, shuffle, repeat, drop_remainder, critic_batches, prefetch,
-             start_step, parallel):
+             start_step, parallel, labels=None):
     indices = _index_batches(
         num_images, batch_size, seed, shuffle, repeat, drop_remainder, start_batch=start_step * critic_batches
     )
-    batches = indices.map(pixels, num_parallel_calls=parallel, deterministic=True) if parallel else indices.map(pixels)
+    read = _with_labels(pixels, labels)
+    batches = indices.map(read, num_parallel_calls=parallel, deterministic=True) if parallel else indices.map(read)
     return _finish(batches, critic_batches, prefetch)
 
 
 def batches_from_images(
     images, batch_size, seed=None, shuffle=True, repeat=False, drop_remainder=True, critic_batches=1, prefetch=2,
-    description="images", start_step=0,
+    description="images", start_step=0, labels=None,
 ):
     """Float32 batches in [-1, 1] from an in-memory uint8 array (N, H, W, 3), epoch by epoch.
+
+    With `labels` (ints (N,), label i for image i) each element is (images, int32 labels (B,)), or
+    ((B, n, H, W, 3), (B, n)) with `critic_batches=n`.
 
     Without `repeat` the dataset is one epoch and knows its length (`cardinality()`), and each pass over
     it reshuffles; with it, it never ends. The last partial batch of each epoch is dropped unless
@@ -172,29 +213,33 @@ def batches_from_images(
     """
     num_images = len(images)
     _check_enough(num_images, batch_size, drop_remainder, description)
+    labels = _checked_labels(labels, num_images, description)
     seed = _concrete_seed(seed)
     return _batches(
         _in_memory_pixels(images), num_images, batch_size, seed, shuffle, repeat, drop_remainder, critic_batches,
-        prefetch, start_step, parallel=None,
+        prefetch, start_step, parallel=None, labels=labels,
     )
 
 
 def batches_from_files(
     report, batch_size, image_size=IMAGE_SIZE, seed=None, shuffle=True, repeat=False, drop_remainder=True,
-    critic_batches=1, prefetch=2, start_step=0, num_parallel_calls=None,
+    critic_batches=1, prefetch=2, start_step=0, num_parallel_calls=None, labels=None,
 ):
     """`batches_from_images`, streamed: each batch's images are read and decoded when the batch is made.
 
     `report` is a `ScanReport` (kept images or not): only the names of its readable images are held.
     The batches are those `batches_from_images(report.images, ...)` would give, image for image, as
-    both decode with `decode_image` and order with `_index_batches`.
+    both decode with `decode_image` and order with `_index_batches`. `labels`, if given, holds one
+    label per name of `report.names`, in that order.
     """
     names = list(report.names)
     _check_enough(len(names), batch_size, drop_remainder, report.description)
+    labels = _checked_labels(labels, len(names), report.description)
     seed = _concrete_seed(seed)
     return _batches(
         _streamed_pixels(report.source, names, image_size), len(names), batch_size, seed, shuffle, repeat,
         drop_remainder, critic_batches, prefetch, start_step, parallel=num_parallel_calls or os.cpu_count() or 1,
+        labels=labels,
     )
 
 
@@ -203,13 +248,16 @@ class Batches:
     """What `load` gives: the batches, and what they were made from.
 
     Attributes:
-        dataset: float32 batches in [-1, 1], (batch, H, W, 3), or (batch, critic_batches, H, W, 3).
+        dataset: float32 batches in [-1, 1], (batch, H, W, 3), or (batch, critic_batches, H, W, 3); with
+            labels, (images, int32 labels) pairs, the labels (batch,) or (batch, critic_batches).
         num_images: images in the source (after skipping bad files).
         description: the source, for messages.
         resumable: whether step k's batch is a pure function of (seed, k), so that a run resumed at
             step k (`from_step(k)`) sees what the uninterrupted run saw.
         streamed: whether the images are read from disk batch by batch rather than held in memory.
         how: one sentence saying how the images are read and why (the memory budget's verdict).
+        class_names: the name of each class, label k naming class_names[k]; None without labels.
+        class_counts: readable images per class, in the same order; None without labels.
     """
 
     dataset: tf.data.Dataset
@@ -218,6 +266,8 @@ class Batches:
     resumable: bool
     streamed: bool = False
     how: str = ""
+    class_names: tuple | None = None
+    class_counts: tuple | None = None
     starting_at: typing.Callable = dataclasses.field(default=None, repr=False, compare=False)
 
     def from_step(self, step):
@@ -264,6 +314,8 @@ def load(
     tfds_data_dir=None,
     description=None,
     memory_budget=None,
+    labels=None,
+    class_names=None,
 ):
     """Batches of float32 images in [-1, 1], shape (batch, image_size, image_size, 3), from any source.
 
@@ -282,6 +334,11 @@ def load(
         description: how messages name the source (default: the source itself).
         memory_budget: the most memory the decoded images may take, in bytes or as "512M" / "2G"
             (default: a quarter of the memory available now; 0 always streams).
+        labels: None (images alone); "inferred": each image's class is its folder below the source's
+            root, as Keras' `image_dataset_from_directory` (`kgan.data.labels.infer_labels`), for a
+            folder, zip, glob or list; or ints (N,), image i's class, for images in memory. With labels
+            the dataset yields (images, int32 labels) pairs.
+        class_names: the names of the classes of a labels array (default "0", "1", ...).
 
     Before anything is decoded, the decoded size (image files × image_size² × 3 bytes) is estimated
     and compared with the memory budget. Within it, every file is checked and decoded once into one
@@ -293,34 +350,100 @@ def load(
     TFDS datasets within the budget are decoded into memory the same way; above it they stream
     through a seeded shuffle buffer, so a resumed stream reads and discards the batches before its step.
 
+    Labels inferred from folders are those of the readable images: a skipped file takes its label along.
+
     Raises:
         DataSourceError: the source is missing, empty, or no image in it decodes; the message names it.
-        ValueError: `memory_budget` is not a size.
+            With labels: no class folders, fewer than 2 classes, labels that do not match the images,
+            or a TFDS source.
+        ValueError: `memory_budget` is not a size; `labels` or `class_names` is not one of the above.
     """
-    options = dict(
-        seed=seed, shuffle=shuffle, repeat=repeat, drop_remainder=drop_remainder, critic_batches=critic_batches,
-        prefetch=prefetch,
-    )
+    options = {
+        "seed": seed, "shuffle": shuffle, "repeat": repeat, "drop_remainder": drop_remainder,
+        "critic_batches": critic_batches, "prefetch": prefetch,
+    }
+    _check_label_options(source, labels, class_names)
     if is_tfds(source):
         return _load_tfds(source, batch_size, image_size, tfds_data_dir, description, memory_budget, options)
     if isinstance(source, np.ndarray):
         if source.ndim != 4 or source.shape[-1] != 3 or source.dtype != np.uint8:
             raise DataSourceError(f"Images in memory must be uint8 (N, H, W, 3), got {source.dtype} {source.shape}.")
         description = description or f"{len(source):,} images in memory"
-        return _in_memory(source, batch_size, description, f"{description}: used as they are", options)
+        classes = _array_classes(labels, class_names, len(source), description)
+        return _in_memory(source, batch_size, description, f"{description}: used as they are", options, *classes)
     files = resolve_source(source)
+    if labels is not None:
+        infer_labels(files)  # the layout is checked before the scan, which can take minutes
     stream, how = _memory_plan(description or files.description, len(files), image_size, memory_budget)
     log.info("%s", how)
     report = scan_source(files, image_size=image_size, strict=strict, keep_images=not stream)
     description = description or report.description
+    # the labels of the readable images only: scan order, so label i is report.names[i]'s
+    classes = (None, None) if labels is None else _logged_classes(*infer_labels(files, report.names), description)
     if not stream:
-        return _in_memory(report.images, batch_size, description, how, options)
+        return _in_memory(report.images, batch_size, description, how, options, *classes)
     options["seed"] = _concrete_seed(seed)  # drawn once: every `from_step` stream must share it
-    make = functools.partial(batches_from_files, report, batch_size, image_size, **options)
+    make = functools.partial(batches_from_files, report, batch_size, image_size, labels=classes[0], **options)
     return Batches(
         make(), len(report.names), description, resumable=True, streamed=True, how=how,
-        starting_at=lambda step: make(start_step=step),
+        **_class_fields(*classes), starting_at=lambda step: make(start_step=step),
     )
+
+
+def _check_label_options(source, labels, class_names):
+    """The combinations `load` takes: "inferred" with files, an array with an array, class_names with an array."""
+    in_memory = isinstance(source, np.ndarray)
+    if isinstance(labels, str) and labels != "inferred":
+        raise ValueError(f'labels must be None, "inferred" or an int array (N,), got {labels!r}.')
+    if labels is not None and is_tfds(source):
+        raise DataSourceError(f"{source}: labels from TFDS are not supported yet; use a folder with one subfolder per class.")
+    if labels is not None and not isinstance(labels, str) and not in_memory:
+        raise DataSourceError(
+            'a labels array goes with images in memory (a uint8 array); for files use labels="inferred", '
+            "which reads each image's class from its folder."
+        )
+    if isinstance(labels, str) and in_memory:
+        raise DataSourceError('labels="inferred" reads class folders; images in memory need their labels as ints (N,).')
+    if class_names is not None and (labels is None or isinstance(labels, str)):
+        raise ValueError(
+            "class_names names the classes of a labels array given with images in memory; "
+            f"got it with labels={labels!r} (inferred classes are named by their folders)."
+        )
+
+
+def _array_classes(labels, class_names, num_images, description):
+    """(labels int32, class names) for images in memory, or (None, None) without labels."""
+    labels = _checked_labels(labels, num_images, description)
+    if labels is None:
+        return None, None
+    num_classes = int(labels.max()) + 1 if len(labels) else 0
+    if class_names is None:
+        class_names = tuple(str(k) for k in range(num_classes))
+    class_names = tuple(str(name) for name in class_names)
+    if num_classes > len(class_names):
+        raise DataSourceError(
+            f"{description}: label {num_classes - 1} (image {int(labels.argmax())}) has no name among the "
+            f"{len(class_names)} class_names {class_names}."
+        )
+    if len(set(class_names)) != len(class_names):
+        raise ValueError(f"class_names must be distinct, got {class_names}.")
+    return _logged_classes(labels, class_names, description)
+
+
+def _logged_classes(labels, class_names, description):
+    """Log the images per class (and warn of a class left without images); returns (labels, class_names)."""
+    counts = class_counts(labels, len(class_names))
+    log.info("%s: %d classes\n%s", description, len(class_names), class_summary(class_names, counts))
+    empty = [name for name, count in zip(class_names, counts) if not count]
+    if empty:
+        log.warning("%s: no readable image in class %s: a conditional generator cannot learn it", description, ", ".join(empty))
+    return labels, class_names
+
+
+def _class_fields(labels, class_names):
+    if labels is None:
+        return {}
+    return {"class_names": class_names, "class_counts": class_counts(labels, len(class_names))}
 
 
 def _concrete_seed(seed):
@@ -328,10 +451,13 @@ def _concrete_seed(seed):
     return int(np.random.randint(0, 2**31)) if seed is None else int(seed)
 
 
-def _in_memory(images, batch_size, description, how, options):
+def _in_memory(images, batch_size, description, how, options, labels=None, class_names=None):
     options = dict(options, seed=_concrete_seed(options["seed"]))
-    make = functools.partial(batches_from_images, images, batch_size, description=description, **options)
-    return Batches(make(), len(images), description, resumable=True, how=how, starting_at=lambda step: make(start_step=step))
+    make = functools.partial(batches_from_images, images, batch_size, description=description, labels=labels, **options)
+    return Batches(
+        make(), len(images), description, resumable=True, how=how, **_class_fields(labels, class_names),
+        starting_at=lambda step: make(start_step=step),
+    )
 
 
 def _load_tfds(source, batch_size, image_size, tfds_data_dir, description, memory_budget, options):

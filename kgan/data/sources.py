@@ -29,12 +29,15 @@ class ImageSource:
         names: file paths, or member names inside `archive`, sorted.
         archive: path of the zip the names live in, or None for plain files.
         ignored: files beside the images whose names are not image names (notes, metadata), sorted.
+        root: the folder the user named, for a folder source; None for a zip, a glob, a list or one
+            file, whose root is where their names meet (`kgan.data.labels` reads class folders below it).
     """
 
     description: str
     names: tuple
     archive: str | None = None
     ignored: tuple = ()
+    root: str | None = None
 
     def __len__(self):
         return len(self.names)
@@ -136,7 +139,7 @@ def resolve_source(source):
         found = [f for f in files if is_image_name(f)]
         if not found:
             raise _no_images(path, " in this folder or below")
-        return ImageSource(path, tuple(found), ignored=tuple(f for f in files if not is_image_name(f)))
+        return ImageSource(path, tuple(found), ignored=tuple(f for f in files if not is_image_name(f)), root=path)
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             files = sorted(info.filename for info in archive.infolist() if not info.is_dir())
