@@ -10,11 +10,13 @@ import tensorflow as tf
 from kgan.datasets.toy_faces import (
     MIN_DECODE_SIZE,
     TOY_FACE_ATTRIBUTES,
+    class_attributes,
     decode_toy_faces,
     make_toy_dataset,
     mode_index,
     num_modes,
     render_face,
+    toy_face_classes,
     toy_faces,
 )
 
@@ -317,6 +319,97 @@ def test_make_toy_dataset_is_deterministic_for_a_seed():
     assert all(image.tobytes() in pool for image in first.numpy())
 
 
+# --- class labels for conditional GANs -------------------------------------------------
+
+# rows: background, face_shape, hair_color, hair_style, eye_color
+ATTRS = np.array([[0, 0, 3, 0, 2], [1, 2, 1, 2, 0], [3, 1, 0, 1, 3]])
+
+
+def test_toy_face_classes_of_one_attribute_are_its_values():
+    classes, names = toy_face_classes(ATTRS)  # hair_color by default
+    np.testing.assert_array_equal(classes, [3, 1, 0])
+    assert classes.dtype == np.int32
+    assert names == ("black", "brown", "blonde", "pink")
+
+
+@pytest.mark.parametrize("spec", ["hair_color+eye_color", ["hair_color", "eye_color"], ("hair_color", " eye_color")])
+def test_toy_face_classes_of_two_attributes_are_mixed_radix(spec):
+    classes, names = toy_face_classes(ATTRS, spec)
+    # 4 eye colours: class = 4 · hair + eye → 4·3 + 2 = 14, 4·1 + 0 = 4, 4·0 + 3 = 3
+    np.testing.assert_array_equal(classes, [14, 4, 3])
+    assert len(names) == 16 and names[0] == "black+blue" and names[1] == "black+green"
+    assert (names[14], names[4], names[3]) == ("pink+amber", "brown+blue", "black+red")
+
+
+def test_toy_face_classes_first_attribute_most_significant():
+    classes, names = toy_face_classes(ATTRS, "hair_style+background")
+    # 4 backgrounds: class = 4 · hair_style + background → 4·0 + 0 = 0, 4·2 + 1 = 9, 4·1 + 3 = 7
+    np.testing.assert_array_equal(classes, [0, 9, 7])
+    assert (names[9], names[7]) == ("twintails+mint_green", "long+slate")
+    # all five, in table order: the mode index
+    rows = np.random.default_rng(0).integers(0, CARDINALITIES, (50, len(NAMES)))
+    np.testing.assert_array_equal(toy_face_classes(rows, NAMES)[0], mode_index(rows))
+    assert len(toy_face_classes(rows, NAMES)[1]) == num_modes()
+
+
+@pytest.mark.parametrize("spec", ["hair_color", "eye_color+hair_style+face_shape", ["background", "eye_color"]])
+def test_class_attributes_inverts_toy_face_classes(spec):
+    rows = np.random.default_rng(1).integers(0, CARDINALITIES, (200, len(NAMES)))
+    chosen = spec.split("+") if isinstance(spec, str) else spec
+    classes, names = toy_face_classes(rows, spec)
+    back = class_attributes(classes, spec)
+    assert back.shape == (200, len(chosen)) and back.dtype == np.int32
+    np.testing.assert_array_equal(back, rows[:, [NAMES.index(n) for n in chosen]])
+    # and every class index round-trips, with its name spelling out its attribute values
+    everyone = np.arange(len(names))
+    np.testing.assert_array_equal(toy_face_classes(_rows_with(class_attributes(everyone, spec), chosen), spec)[0], everyone)
+    for k in (0, len(names) - 1):
+        values = class_attributes([k], spec)[0]
+        assert names[k] == "+".join(TOY_FACE_ATTRIBUTES[n][v] for n, v in zip(chosen, values))
+
+
+def _rows_with(values, chosen):
+    rows = np.zeros((len(values), len(NAMES)), np.int32)
+    rows[:, [NAMES.index(n) for n in chosen]] = values
+    return rows
+
+
+def test_class_attributes_by_hand():
+    # hair_color+eye_color: 14 = 4·3 + 2 → (pink, amber); 5 = 4·1 + 1 → (brown, green)
+    np.testing.assert_array_equal(class_attributes([14, 5], "hair_color+eye_color"), [[3, 2], [1, 1]])
+
+
+def test_bad_attribute_specs_and_classes_are_clear_errors():
+    with pytest.raises(ValueError, match=r"background, face_shape, hair_color, hair_style, eye_color.*unknown: \['hair'\]"):
+        toy_face_classes(ATTRS, "hair")
+    with pytest.raises(ValueError, match="unknown"):
+        class_attributes([0], "hair_colour+eye_color")
+    with pytest.raises(ValueError, match="must not repeat"):
+        toy_face_classes(ATTRS, "hair_color+hair_color")
+    with pytest.raises(ValueError, match="toy face attributes"):
+        toy_face_classes(ATTRS, [])
+    with pytest.raises(ValueError, match=r"attrs must have shape \[N, 5\]"):
+        toy_face_classes(ATTRS[:, :3])
+    with pytest.raises(ValueError, match=r"classes must be ints in \[0, 4\)"):
+        class_attributes([4], "hair_color")
+
+
+@pytest.mark.parametrize("critic_batches", [1, 2])
+def test_make_toy_dataset_with_labels_yields_each_face_with_its_class(critic_batches):
+    spec = "hair_color+eye_color"
+    dataset = make_toy_dataset(4, num_images=32, image_size=16, seed=2, labels=spec, critic_batches=critic_batches)
+    images, attrs = toy_faces(32, 16, seed=2)
+    classes, _ = toy_face_classes(attrs, spec)
+    class_of = {image.tobytes(): k for image, k in zip(images.astype(np.float32) / 127.5 - 1, classes)}
+    seen = 0
+    for batch, labels in dataset:
+        assert labels.dtype == tf.int32 and labels.shape == ((4,) if critic_batches == 1 else (4, critic_batches))
+        flat_images = batch.numpy().reshape(-1, 16, 16, 3)
+        np.testing.assert_array_equal([class_of[image.tobytes()] for image in flat_images], labels.numpy().ravel())
+        seen += len(flat_images)
+    assert seen == 32  # one epoch: every face once, with its own class
+
+
 # --- decode_toy_faces ---------------------------------------------------------------
 
 
@@ -434,3 +527,22 @@ def test_decode_rejects_bad_images(images, problem):
 def test_decode_of_no_images_is_empty():
     labels, decoded = decode_toy_faces(np.zeros((0, 64, 64, 3), np.uint8))
     assert labels.shape == (0, len(NAMES)) and decoded.shape == (0,)
+
+
+def test_each_attribute_is_read_on_its_own():
+    from kgan.datasets.toy_faces import read_toy_face_attributes
+
+    face = render_face({"background": 1, "face_shape": "round", "hair_color": "pink", "hair_style": 0, "eye_color": 2}, 64)
+    hidden = face.copy()
+    hidden[30:42, 18:46] = (255, 224, 196)  # skin over both eyes: no iris to read
+    labels, readable = read_toy_face_attributes(np.stack([face, hidden]))
+    np.testing.assert_array_equal(readable[0], True)
+    assert not readable[1, 4] and readable[1, 2] and readable[1, 0]  # eyes lost; hair and background still read
+    assert labels[1, 2] == 3 and labels[1, 0] == 1  # pink, mint green
+    assert decode_toy_faces(hidden[None])[1].tolist() == [False]  # the whole face does not decode
+    # the hair's tolerance widens with the noise the top row shows, as the other readers' do
+    noisy = np.clip(toy_faces(200, 32, seed=3)[0] + np.random.default_rng(0).normal(0, 6, (200, 32, 32, 3)), 0, 255)
+    truth = toy_faces(200, 32, seed=3)[1]
+    labels, readable = read_toy_face_attributes(noisy.astype(np.uint8))
+    assert readable[:, 2].mean() > 0.95
+    np.testing.assert_array_equal(labels[readable[:, 2], 2], truth[readable[:, 2], 2])
