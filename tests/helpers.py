@@ -38,7 +38,8 @@ def normal(shape, seed=0, scale=1.0, dtype="float32"):
 
 
 def run_layer_test(
-    make_layer, input_shape, expected_config=None, prepare=None, batch_sizes=(2, 6), tmp_path=None, dtype_policy=None
+    make_layer, input_shape, expected_config=None, prepare=None, batch_sizes=(2, 6), tmp_path=None, dtype_policy=None,
+    num_classes=None,
 ):
     """The contract every kgan layer keeps, in the spirit of Keras' `run_layer_test`.
 
@@ -52,6 +53,10 @@ def run_layer_test(
         tmp_path: a folder for the `.keras` file and the SavedModel.
         dtype_policy: a global dtype policy ("mixed_float16", "mixed_bfloat16") to run the whole
             contract under; the previous global policy is restored afterwards.
+        num_classes: for a class-conditional layer, called on `[x, labels]`: K, and every call
+            (the model's, `prepare`'s sample batch, the SavedModel's `serve(images, labels)`) gets
+            int32 labels of shape (batch,) drawn in [0, K) besides x, through a second model input
+            named "labels". None (the default): the layer takes x alone.
 
     Checks: (1) the config round trip gives an equal config, the expected settings and, with the same
     weights, the same outputs; (2) a model holding the layer round-trips through a `.keras` file with
@@ -70,14 +75,32 @@ def run_layer_test(
     if dtype_policy is not None:
         keras.config.set_dtype_policy(dtype_policy)
     try:
-        return _run_layer_contract(make_layer, input_shape, expected_config, prepare, batch_sizes, tmp_path)
+        return _run_layer_contract(make_layer, input_shape, expected_config, prepare, batch_sizes, tmp_path, num_classes)
     finally:
         keras.config.set_dtype_policy(previous_policy)
 
 
-def _run_layer_contract(make_layer, input_shape, expected_config, prepare, batch_sizes, tmp_path):
+def _conditional_inputs(input_shape, num_classes):
+    """`(sample(size, seed), keras_inputs())`: x alone, or `[x, labels]` with labels int32 (size,) in [0, num_classes)."""
+
+    def sample(size, seed):
+        x = normal((size, *input_shape), seed=seed)
+        if num_classes is None:
+            return x
+        return [x, np.random.default_rng(seed).integers(0, num_classes, size=size).astype("int32")]
+
+    def keras_inputs():
+        if num_classes is None:
+            return keras.Input(input_shape)
+        return [keras.Input(input_shape), keras.Input((), dtype="int32", name="labels")]
+
+    return sample, keras_inputs
+
+
+def _run_layer_contract(make_layer, input_shape, expected_config, prepare, batch_sizes, tmp_path, num_classes):
     batch = batch_sizes[-1]
-    x = normal((batch, *input_shape), seed=1)
+    sample, keras_inputs = _conditional_inputs(input_shape, num_classes)
+    x = sample(batch, seed=1)  # x, or [x, labels] for a conditional layer
     policy = keras.config.dtype_policy()  # what a layer built without `dtype` gets
 
     def values(outputs):
@@ -89,14 +112,14 @@ def _run_layer_contract(make_layer, input_shape, expected_config, prepare, batch
         return outputs
 
     def model_around(head=False, ready=True):
-        inputs = keras.Input(input_shape)
+        inputs = keras_inputs()
         layer = make_layer()
         outputs = layer(inputs)
         if head:
             outputs = keras.layers.Dense(1)(keras.layers.Flatten()(outputs))
         model = keras.Model(inputs, outputs)
         if ready and prepare is not None:
-            prepare(layer, normal((batch, *input_shape), seed=9))
+            prepare(layer, sample(batch, seed=9))
         return model, layer
 
     # (1) config round trip
@@ -124,15 +147,20 @@ def _run_layer_contract(make_layer, input_shape, expected_config, prepare, batch
     # (3) SavedModel export, any batch size
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.add_endpoint(
-        "serve", lambda images: model(images, training=False),
-        input_signature=[tf.TensorSpec((None, *input_shape), tf.float32)],
-    )
+    image_spec = tf.TensorSpec((None, *input_shape), tf.float32)
+    if num_classes is None:
+        archive.add_endpoint("serve", lambda images: model(images, training=False), input_signature=[image_spec])
+    else:
+        archive.add_endpoint(
+            "serve", lambda images, labels: model([images, labels], training=False),
+            input_signature=[image_spec, tf.TensorSpec((None,), tf.int32)],
+        )
     archive.write_out(str(pathlib.Path(tmp_path) / f"{layer.name}_saved"), verbose=False)
     reloaded = tf.saved_model.load(str(pathlib.Path(tmp_path) / f"{layer.name}_saved"))
     for size in batch_sizes:
-        inputs = normal((size, *input_shape), seed=size)
-        assert np.abs(values(reloaded.serve(tf.constant(inputs))) - values(model(inputs))).max() <= 1e-5
+        inputs = sample(size, seed=size)
+        served = reloaded.serve(tf.constant(inputs)) if num_classes is None else reloaded.serve(*map(tf.constant, inputs))
+        assert np.abs(values(served) - values(model(inputs))).max() <= 1e-5
 
     # (4) training, in a compiled step (a layer may change the batch axis, as packing does, so no `fit`);
     # two steps: a block that starts as the identity passes no gradient at first
@@ -154,7 +182,8 @@ def _run_layer_contract(make_layer, input_shape, expected_config, prepare, batch
         loss, gradients = train_step()
         assert np.isfinite(float(loss))
         for variable, gradient in zip(model.trainable_variables, gradients, strict=True):
-            assert np.isfinite(gradient.numpy()).all(), f"{variable.path}: non-finite gradient"
+            # a lookup's gradient (an embedding's, a per-class weight's) comes as IndexedSlices
+            assert np.isfinite(tf.convert_to_tensor(gradient).numpy()).all(), f"{variable.path}: non-finite gradient"
     trained = layer.trainable_weights or model.trainable_weights
     assert trained, "nothing to train"
     for variable in trained:
