@@ -16,6 +16,14 @@ Options for the tricks of later papers — spectral normalisation, minibatch dis
 self-attention, other normalisations, resize-convolution upsampling, dropout in G — use the layers of
 `kgan.layers` and Keras; their defaults leave the two architectures as above.
 
+Conditional nets (`num_classes=K`): the generator takes `[z, labels]`, concatenating z with a learned
+class embedding (the layer named "class_embedding", Mirza & Osindero 2014) and, with
+`conditional_bn`, normalising every hidden stage with class-dependent γ, β
+(`kgan.layers.ConditionalBatchNormalization`, de Vries et al. 2017). The discriminator is told the
+class through a projection head (`conditioning="projection"`: `ψ(φ(x)) + ⟨V[y], φ(x)⟩`, Miyato &
+Koyama 2018), or names it: `"acgan"` adds K class logits after the real/fake logit (Odena et al. 2017),
+`"infogan"` K code logits and `continuous_codes` code estimates (Chen et al. 2016), from the same features.
+
 Both generators are the same shape: z → ConvTranspose k4 s1 "valid" to 4×4, then k4 s2 "same"
 upsamplings that halve the channels, BN + ReLU between, tanh out. A stride-2 transposed conv can
 paint a checkerboard: neighbouring output pixels are made from different kernel taps (even and odd
@@ -31,10 +39,16 @@ import keras
 from keras import layers
 
 from kgan.defaults import IMAGE_SIZE, LATENT_DIM, WIDTH
-from kgan.layers import MinibatchDiscrimination, MinibatchStdDev, SelfAttention2D, SpectralNormalization
+from kgan.layers import (
+    ConditionalBatchNormalization, MinibatchDiscrimination, MinibatchStdDev, ProjectionDiscriminatorHead, SelfAttention2D,
+    SpectralNormalization,
+)
 from kgan.layers.pixel_norm import PixelNormalization
 
-__all__ = ["ARCHITECTURES", "GENERATOR_NORMS", "MINIBATCH", "NORMS", "UPSAMPLINGS", "build_discriminator", "build_generator"]
+__all__ = [
+    "ARCHITECTURES", "CONDITIONINGS", "GENERATOR_NORMS", "MINIBATCH", "NORMS", "UPSAMPLINGS", "build_discriminator",
+    "build_generator",
+]
 
 ARCHITECTURES = ("book", "dcgan")
 
@@ -113,7 +127,7 @@ def _upsampling(filters, upsample, init, spectral_norm, name, use_bias=False):
 def build_generator(
     architecture="dcgan", image_size=IMAGE_SIZE, latent_dim=LATENT_DIM, width=WIDTH, channels=3, spectral_norm=False,
     attention_at=None, synchronized_bn=False, upsample="transpose", norm="batch", dropout=0.0, spherical_latent=False,
-    name="generator",
+    num_classes=None, class_dim=None, conditional_bn=None, name="generator",
 ):
     """z of shape (batch, latent_dim) → images (batch, image_size, image_size, channels) in [-1, 1].
 
@@ -145,9 +159,18 @@ def build_generator(
             spherical z"; StyleGAN normalises z the same way): a Gaussian z becomes uniform on the
             sphere. Done inside G, so every sampler — training, grids, export — draws from the
             same distribution.
+        num_classes: a conditional generator of K classes, taking `[z, labels]` (labels int, (batch,)).
+        class_dim: the size of the class embedding concatenated to z (default: min(latent_dim, 50)).
+        conditional_bn: with `norm="batch"`, every hidden BatchNorm gets class-dependent γ, β
+            (`ConditionalBatchNormalization`); default True for a conditional generator with BatchNorm.
     """
     _check_architecture(architecture)
     _check_choice("upsample", upsample, UPSAMPLINGS)
+    _check_classes(num_classes)
+    if conditional_bn is None:
+        conditional_bn = num_classes is not None and norm == "batch"
+    if conditional_bn and (num_classes is None or norm != "batch"):
+        raise ValueError("conditional_bn needs num_classes and norm='batch'.")
     _check_choice("norm", norm, GENERATOR_NORMS)
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
         raise ValueError(f"dropout must be a rate in [0, 1), got {dropout!r}.")
@@ -157,7 +180,9 @@ def build_generator(
     hidden_bias = norm in ("pixel", None)  # pixel norm has no offset; no norm, no offset at all
 
     def finish_stage(x, stage_name):
-        if norm is not None:
+        if conditional_bn:
+            x = ConditionalBatchNormalization(num_classes, synchronized=synchronized_bn, name=f"{stage_name}_cbn")([x, labels])
+        elif norm is not None:
             x = _normalization(norm, stage_name, synchronized_bn)(x)
         x = layers.ReLU(name=f"{stage_name}_relu")(x)
         if dropout:
@@ -166,7 +191,14 @@ def build_generator(
 
     z = keras.Input(shape=(latent_dim,), name="z")
     x = PixelNormalization(name="z_on_sphere")(z) if spherical_latent else z  # z / rms(z): radius √latent_dim
-    x = layers.Reshape((1, 1, latent_dim), name="z_as_map")(x)  # -1 batch: export-safe
+    inputs, code_size = z, latent_dim
+    if num_classes is not None:
+        labels = keras.Input(shape=(), dtype="int32", name="labels")
+        class_dim = class_dim or min(latent_dim, 50)
+        embedded = layers.Embedding(num_classes, class_dim, name="class_embedding")(labels)
+        x = layers.Concatenate(name="z_and_class")([x, embedded])
+        inputs, code_size = [z, labels], latent_dim + class_dim
+    x = layers.Reshape((1, 1, code_size), name="z_as_map")(x)  # -1 batch: export-safe
     if architecture == "book":
         x = layers.ReLU(name="z_relu")(x)  # the book applies ReLU to z itself
     filters = width * 2 ** (stages - 1)
@@ -179,7 +211,15 @@ def build_generator(
     to_rgb = _upsampling(channels, upsample, init, spectral_norm, "to_rgb")
     images = layers.Activation("tanh", name="tanh")(to_rgb(x))
     attend.check()
-    return keras.Model(z, images, name=name)
+    return keras.Model(inputs, images, name=name)
+
+
+CONDITIONINGS = ("projection", "acgan", "infogan")
+
+
+def _check_classes(num_classes):
+    if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2):
+        raise ValueError(f"num_classes must be a whole number of at least 2, got {num_classes!r}.")
 
 
 def _normalization(norm, name, synchronized_bn=False):
@@ -198,7 +238,8 @@ def _normalization(norm, name, synchronized_bn=False):
 
 def build_discriminator(
     architecture="dcgan", image_size=IMAGE_SIZE, width=WIDTH, channels=3, norm="batch", spectral_norm=False,
-    minibatch=None, attention_at=None, synchronized_bn=False, name="discriminator",
+    minibatch=None, attention_at=None, synchronized_bn=False, num_classes=None, conditioning=None, continuous_codes=0,
+    name="discriminator",
 ):
     """Images (batch, image_size, image_size, channels) → one logit per image, shape (batch, 1).
 
@@ -216,10 +257,23 @@ def build_discriminator(
             features, which then go through a Dense logit.
         attention_at: add a `SelfAttention2D` after the conv stage whose output is R×R.
         synchronized_bn: BatchNorm statistics over all replicas of a distribution strategy.
+        num_classes, conditioning: a conditional discriminator of K classes. `"projection"`: inputs
+            `[images, labels]`, the logit `ψ(φ(x)) + ⟨V[y], φ(x)⟩` (`ProjectionDiscriminatorHead`, φ the
+            flattened (book: pooled) features, spectrally normalised with `spectral_norm`); `"acgan"`:
+            output (batch, 1 + K), the logit then K class logits; `"infogan"`: output
+            (batch, 1 + K + continuous_codes), the logit, K code logits and the continuous codes' estimates.
+        continuous_codes: InfoGAN's continuous codes (only with `conditioning="infogan"`).
     """
     _check_architecture(architecture)
     _check_choice("norm", norm, NORMS)
     _check_choice("minibatch option", minibatch, MINIBATCH)
+    _check_classes(num_classes)
+    if (num_classes is None) != (conditioning is None):
+        raise ValueError(f"A conditional discriminator needs num_classes and conditioning; got {num_classes!r}, {conditioning!r}.")
+    if conditioning is not None:
+        _check_choice("conditioning", conditioning, CONDITIONINGS)
+    if continuous_codes and conditioning != "infogan":
+        raise ValueError("continuous_codes are InfoGAN's: they need conditioning='infogan'.")
     attend = _Attention(attention_at, "discriminator")
     images = keras.Input(shape=(image_size, image_size, channels), name="images")
     body = _book_discriminator_body if architecture == "book" else _dcgan_discriminator_body
@@ -228,11 +282,20 @@ def build_discriminator(
     attend.check()
     if minibatch == "mbstd":
         features = MinibatchStdDev(name="minibatch_stddev")(features)
-    if architecture == "book" or minibatch == "mbd":
+    if architecture == "book" or minibatch == "mbd" or conditioning is not None:
         x = layers.GlobalAveragePooling2D(name="pool")(features) if architecture == "book" else layers.Flatten(name="flatten")(features)
         if minibatch == "mbd":
             x = MinibatchDiscrimination(100, 5, name="minibatch_discrimination")(x)
+        if conditioning == "projection":
+            # ψ(φ) is a Dense on the flattened 4×4 map: the paper's k4 "valid" logit conv, written as a matrix
+            labels = keras.Input(shape=(), dtype="int32", name="labels")
+            head = ProjectionDiscriminatorHead(num_classes, spectral_norm=spectral_norm, name="projection")
+            return keras.Model([images, labels], head([x, labels]), name=name)
         logits = _spectral(layers.Dense(1, name="logit"), spectral_norm)(x)
+        if conditioning is not None:  # AC-GAN's classifier / InfoGAN's Q head, on the same features
+            width = num_classes + (continuous_codes if conditioning == "infogan" else 0)
+            classes = _spectral(layers.Dense(width, name="class_logits"), spectral_norm)(x)
+            logits = layers.Concatenate(name="logit_and_classes")([logits, classes])
     else:  # the paper's last layer: a k4 "valid" conv from the 4×4 map to one logit
         conv = layers.Conv2D(1, 4, 1, "valid", kernel_initializer=_kernel_initializer("dcgan"), name="logit_conv")
         logits = layers.Flatten(name="logit")(_spectral(conv, spectral_norm)(features))

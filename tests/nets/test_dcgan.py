@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 
 from kgan import nets
+from kgan.layers.conditional import ConditionalBatchNormalization
+from kgan.nets.dcgan import ARCHITECTURES, build_discriminator, build_generator
 from tests.helpers import toy_batches
 
 
@@ -293,3 +295,52 @@ def test_a_spherical_latent_puts_every_z_on_the_sphere_of_radius_sqrt_latent_dim
     np.testing.assert_allclose(project(z) / np.linalg.norm(project(z), axis=1, keepdims=True),
                                z / np.linalg.norm(z, axis=1, keepdims=True), rtol=1e-5)  # same direction
     assert "z_on_sphere" not in [layer.name for layer in nets.build_generator("dcgan", 16, 8, 4).layers]
+
+
+# ---------------------------------------------------------------- conditional nets
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_a_conditional_generator_takes_labels_and_each_class_draws_differently(architecture):
+    size = 64 if architecture == "book" else 16
+    generator = build_generator(architecture, size, latent_dim=8, width=4, num_classes=3)
+    assert [tuple(i.shape) for i in generator.inputs] == [(None, 8), (None,)]
+    assert generator.get_layer("class_embedding").input_dim == 3
+    assert sum(isinstance(layer, ConditionalBatchNormalization) for layer in generator.layers) == len(
+        [layer for layer in generator.layers if layer.name.endswith("_cbn")]
+    ) > 0
+    z = np.random.default_rng(0).normal(size=(1, 8)).astype("float32").repeat(3, axis=0)
+    images = generator([z, np.arange(3, dtype="int32")], training=True).numpy()
+    assert images.shape == (3, size, size, 3)
+    # the same z, three classes: three different images (the class reaches the pixels)
+    assert not np.allclose(images[0], images[1]) and not np.allclose(images[1], images[2])
+    plain = build_generator(architecture, size, latent_dim=8, width=4, num_classes=3, conditional_bn=False)
+    assert not any(isinstance(layer, ConditionalBatchNormalization) for layer in plain.layers)
+
+
+@pytest.mark.parametrize("conditioning, columns", [("projection", 1), ("acgan", 1 + 3), ("infogan", 1 + 3 + 2)])
+def test_conditional_discriminators_have_the_promised_inputs_and_outputs(conditioning, columns):
+    codes = {"continuous_codes": 2} if conditioning == "infogan" else {}
+    discriminator = build_discriminator("dcgan", 16, width=4, num_classes=3, conditioning=conditioning, **codes)
+    images = np.random.default_rng(1).uniform(-1, 1, (4, 16, 16, 3)).astype("float32")
+    if conditioning == "projection":
+        assert len(discriminator.inputs) == 2
+        labels = np.array([0, 1, 2, 0], "int32")
+        logits = discriminator([images, labels]).numpy()
+        # the class changes the logit of the same image
+        assert not np.allclose(logits, discriminator([images, (labels + 1) % 3]).numpy())
+    else:
+        assert len(discriminator.inputs) == 1
+        logits = discriminator(images).numpy()
+    assert logits.shape == (4, columns)
+
+
+def test_bad_conditional_net_options_are_clear_errors():
+    with pytest.raises(ValueError, match="num_classes must be a whole number of at least 2, got 1"):
+        build_generator("dcgan", 16, num_classes=1)
+    with pytest.raises(ValueError, match="conditional_bn needs num_classes and norm='batch'"):
+        build_generator("dcgan", 16, num_classes=3, norm="layer", conditional_bn=True)
+    with pytest.raises(ValueError, match="needs num_classes and conditioning"):
+        build_discriminator("dcgan", 16, num_classes=3)
+    with pytest.raises(ValueError, match="Unknown conditioning 'both'"):
+        build_discriminator("dcgan", 16, num_classes=3, conditioning="both")
+    with pytest.raises(ValueError, match="continuous_codes are InfoGAN's"):
+        build_discriminator("dcgan", 16, num_classes=3, conditioning="acgan", continuous_codes=2)
