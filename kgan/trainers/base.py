@@ -14,12 +14,29 @@ rather than being rewritten:
   (see `kgan.augment`); an adaptive one (`update(real_logits)`, ADA) is told D's logits on reals;
 - `instance_noise`: Gaussian noise on every D input, its stddev a constant or a schedule of the step;
 - `next_seed`, the one stream every random draw starts from (z, penalties, augmentation, labels):
-  seeded, saved with the weights, and distinct on every replica.
+  seeded, saved with the weights, and distinct on every replica;
+- class labels (`num_classes`, `conditioning`): a conditional generator `G([z, y])` and a discriminator
+  that is told the class (`"projection"`: `D([x, y])`, Miyato & Koyama 2018), names it (`"acgan"`: D's
+  output is a logit and K class logits, Odena et al. 2017) or recovers a sampled code (`"infogan"`:
+  Chen et al. 2016). See "Conditional GANs" below.
 
 Precision: the networks may compute in float16 or bfloat16 (a mixed dtype policy when they are
 built); D's logits, the losses and the penalties are always float32, and a float16 network's
 optimizer is wrapped in a `keras.optimizers.LossScaleOptimizer` (Keras only does that for a model's
 own `optimizer`, which a GAN does not use), so small float16 gradients do not flush to zero.
+
+Conditional GANs. With `conditioning="projection"` or `"acgan"` every dataset element is
+`(images, labels)` (`kgan.data.load(..., labels=...)`). In a D update the fakes are generated for the
+real batch's labels (as keras-io's conditional GAN does), so real and fake batches carry the same
+classes and every penalty sees one labelled pair: a gradient penalty's interpolates mix a real image
+and a fake of the same class. In a G update the labels are drawn from `class_probabilities` (uniform
+by default; a run passes the data's class frequencies), seeded and distinct on every replica.
+AC-GAN adds `class_loss_weight · CE(class logits, y)` to D's loss (on reals and fakes, as the paper) and
+to G's (on fakes). InfoGAN needs no labels: its categorical code c (uniform over `num_classes` values)
+is G's label input, its first `continuous_codes` entries of z are the continuous codes, and D's Q head
+must recover both from the fake: `class_loss_weight · CE(Q_c, c) + continuous_weight · ‖Q_z − z_{:M}‖²`
+(the mutual-information lower bound; a unit-variance Gaussian Q for the continuous codes) is added to
+both losses. Penalties see D's adversarial logit only, and, for a projection D, D told the batch's labels.
 """
 
 import keras
@@ -30,7 +47,9 @@ from keras import ops
 from kgan import augment as augmentations
 from kgan import losses
 
-__all__ = ["GAN"]
+__all__ = ["CONDITIONINGS", "GAN"]
+
+CONDITIONINGS = ("projection", "acgan", "infogan")
 
 
 def _is_float16(model):
@@ -59,6 +78,16 @@ class GAN(keras.Model):
             step t (the ramp of `tf.train.ExponentialMovingAverage`), so the average does not keep the
             random initial weights for thousands of steps: with 0.999 and no warm-up, 74 % of the
             average is still the initialisation after 300 steps.
+        num_classes: K, the number of classes (or InfoGAN categorical-code values) of a conditional
+            GAN; the generator then takes `[z, labels]`. `None`: unconditional.
+        conditioning: how D sees the class: `"projection"` (D takes `[images, labels]`), `"acgan"`
+            (D's output is (batch, 1 + K): a logit, then class logits) or `"infogan"` (D's output is
+            (batch, 1 + K + continuous_codes): a logit, code logits, continuous-code estimates).
+        class_loss_weight: the weight of AC-GAN's class loss, or InfoGAN's λ for its categorical code.
+        continuous_codes: InfoGAN's continuous codes M, the first M entries of z (at most latent_dim).
+        continuous_weight: InfoGAN's weight of the continuous codes' squared error.
+        class_probabilities: the distribution G's labels are drawn from in its updates (K numbers
+            summing to 1); `None`: uniform. InfoGAN's codes are always uniform.
     """
 
     # Subclasses name their defaults here; `compile` arguments override them.
@@ -70,7 +99,8 @@ class GAN(keras.Model):
 
     def __init__(
         self, generator, discriminator, latent_dim=None, n_critic=1, seed=None, ema_decay=None, ema_warmup=False,
-        **kwargs,
+        num_classes=None, conditioning=None, class_loss_weight=1.0, continuous_codes=0, continuous_weight=0.5,
+        class_probabilities=None, **kwargs,
     ):
         super().__init__(**kwargs)
         if n_critic < 1:
@@ -79,7 +109,10 @@ class GAN(keras.Model):
             raise ValueError(f"ema_decay must be in [0, 1), got {ema_decay}.")
         self.generator = generator
         self.discriminator = discriminator
-        self.latent_dim = int(latent_dim or generator.input_shape[-1])
+        self.latent_dim = int(latent_dim or generator.inputs[0].shape[-1])
+        self._set_conditioning(
+            num_classes, conditioning, class_loss_weight, continuous_codes, continuous_weight, class_probabilities
+        )
         self.n_critic = int(n_critic)
         self.seed = seed
         # The latent stream's state is a weight, so checkpoints and `.keras` files carry it and a
@@ -108,9 +141,50 @@ class GAN(keras.Model):
         # Keras only saves built models; the trainer is built as soon as both of its networks are.
         self.built = generator.built and discriminator.built
 
+    def _set_conditioning(
+        self, num_classes, conditioning, class_loss_weight, continuous_codes, continuous_weight, class_probabilities
+    ):
+        """Check and keep the conditional options (see the class docstring); raise a `ValueError` naming a bad one."""
+        if (num_classes is None) != (conditioning is None):
+            raise ValueError(
+                f"A conditional GAN needs both num_classes and conditioning; got num_classes={num_classes!r}, "
+                f"conditioning={conditioning!r}."
+            )
+        if conditioning is not None and conditioning not in CONDITIONINGS:
+            raise ValueError(f"Unknown conditioning {conditioning!r}; choose one of {CONDITIONINGS}.")
+        if num_classes is not None and (isinstance(num_classes, bool) or int(num_classes) != num_classes or num_classes < 2):
+            raise ValueError(f"num_classes must be a whole number of at least 2, got {num_classes!r}.")
+        if conditioning is not None and len(self.generator.inputs) != 2:
+            raise ValueError(
+                f"conditioning={conditioning!r} needs a generator taking [z, labels] "
+                f"(kgan.nets.build_generator(num_classes=...)); this one takes {len(self.generator.inputs)} input."
+            )
+        continuous_codes = int(continuous_codes)
+        if continuous_codes and conditioning != "infogan":
+            raise ValueError("continuous_codes are InfoGAN's: they need conditioning='infogan'.")
+        if not 0 <= continuous_codes <= self.latent_dim:
+            raise ValueError(f"continuous_codes must be in [0, latent_dim={self.latent_dim}], got {continuous_codes}.")
+        if class_probabilities is not None:
+            probabilities = np.asarray(class_probabilities, np.float64)
+            if probabilities.shape != (num_classes,) or (probabilities < 0).any() or abs(probabilities.sum() - 1) > 1e-6:
+                raise ValueError(
+                    f"class_probabilities must be {num_classes} non-negative numbers summing to 1, got {class_probabilities!r}."
+                )
+            class_probabilities = tuple(float(p) for p in probabilities)
+        self.num_classes = None if num_classes is None else int(num_classes)
+        self.conditioning = conditioning
+        self.class_loss_weight = float(class_loss_weight)
+        self.continuous_codes = continuous_codes
+        self.continuous_weight = float(continuous_weight)
+        self.class_probabilities = class_probabilities
+
+    def _class_log_names(self):
+        return {"acgan": ("d_class", "g_class"), "infogan": ("d_info", "g_info")}.get(self.conditioning, ())
+
     def _set_trackers(self, penalty_names=()):
         """One running mean per logged value; `compile` calls it again, so a removed penalty stops logging."""
-        names = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", *self.extra_metric_names, *penalty_names)
+        names = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", *self.extra_metric_names,
+                 *self._class_log_names(), *penalty_names)
         if getattr(self, "augment", None) is not None and hasattr(self.augment, "update"):
             names += ("augment_p",)
         self._trackers = {name: keras.metrics.Mean(name=name) for name in dict.fromkeys(names)}
@@ -210,9 +284,9 @@ class GAN(keras.Model):
         return list(self._trackers.values())
 
     # ---------------------------------------------------------------- pieces
-    def call(self, z, training=False):
-        """Generate images from latent codes."""
-        return self.generator(z, training=training)
+    def call(self, inputs, training=False):
+        """Generate images from latent codes z (a conditional GAN: `[z, labels]`)."""
+        return self.generator(inputs, training=training)
 
     def next_seed(self):
         """A fresh stateless seed (shape (2,)) from the trainer's seed: every random draw starts here.
@@ -230,6 +304,23 @@ class GAN(keras.Model):
         """z ~ N(0, 1) of shape (batch_size, latent_dim)."""
         return tf.random.stateless_normal((batch_size, self.latent_dim), seed=self.next_seed())
 
+    def sample_labels(self, batch_size):
+        """Labels for a G update: drawn from `class_probabilities` (uniform: InfoGAN's codes, or by default), int32."""
+        seed = self.next_seed()
+        if self.class_probabilities is None or self.conditioning == "infogan":
+            return tf.random.stateless_uniform((batch_size,), seed, minval=0, maxval=self.num_classes, dtype="int32")
+        logits = ops.log(ops.convert_to_tensor([self.class_probabilities], "float32"))
+        return ops.cast(tf.random.stateless_categorical(logits, batch_size, seed)[0], "int32")
+
+    def _fake_labels(self, batch_size, labels):
+        """The labels a D update generates its fakes for: the real batch's (InfoGAN: fresh codes; none: None)."""
+        if self.conditioning == "infogan":
+            return self.sample_labels(batch_size)
+        return labels
+
+    def _generate(self, z, labels, training=True):
+        return self.generator(z if self.num_classes is None else [z, labels], training=training)
+
     def _step(self):
         return ops.convert_to_tensor(self.step_counter)
 
@@ -244,9 +335,44 @@ class GAN(keras.Model):
             images = augmentations.instance_noise(images, seed=self.next_seed(), stddev=stddev)
         return images
 
-    def _logits(self, images):
-        """D's logits, float32 whatever precision D computes in."""
-        return ops.cast(self.discriminator(images, training=True), "float32")
+    def _discriminate(self, images, labels=None):
+        """D on a batch: its adversarial logits (batch, 1) and, for AC-GAN / InfoGAN, its class or code outputs
+        (else None) — float32 whatever precision D computes in."""
+        if self.conditioning == "projection":
+            return ops.cast(self.discriminator([images, labels], training=True), "float32"), None
+        outputs = ops.cast(self.discriminator(images, training=True), "float32")
+        if self.conditioning in ("acgan", "infogan"):
+            return outputs[:, :1], outputs[:, 1:]
+        return outputs, None
+
+    def _logits(self, images, labels=None):
+        """D's adversarial logits, float32 whatever precision D computes in."""
+        return self._discriminate(images, labels)[0]
+
+    def _critic(self, labels):
+        """D as penalties call it, `critic(images, training=...)` → adversarial logits: told the batch's labels
+        (projection) or reduced to its first column (AC-GAN, InfoGAN)."""
+        if self.conditioning == "projection":
+            return lambda images, training=False: self.discriminator([images, labels], training=training)
+        if self.conditioning in ("acgan", "infogan"):
+            return lambda images, training=False: self.discriminator(images, training=training)[:, :1]
+        return self.discriminator
+
+    def _class_term(self, outputs, labels, z):
+        """AC-GAN's class loss or InfoGAN's mutual-information term on D's class/code outputs, float32 scalar."""
+        if self.conditioning == "acgan":
+            return self.class_loss_weight * ops.mean(
+                keras.losses.sparse_categorical_crossentropy(labels, outputs, from_logits=True)
+            )
+        codes = outputs[:, : self.num_classes]
+        term = self.class_loss_weight * ops.mean(
+            keras.losses.sparse_categorical_crossentropy(labels, codes, from_logits=True)
+        )
+        if self.continuous_codes:
+            estimates = outputs[:, self.num_classes : self.num_classes + self.continuous_codes]
+            target = ops.cast(z[:, : self.continuous_codes], "float32")
+            term = term + self.continuous_weight * ops.mean(ops.sum(ops.square(estimates - target), axis=-1))
+        return term
 
     def discriminator_output(self, logits):
         """What the discriminator 'says' about a batch, for logging (a probability for BCE GANs)."""
@@ -260,9 +386,9 @@ class GAN(keras.Model):
         )
         return self.d_loss_fn(real_logits, fake_logits, real_targets=real_targets, fake_targets=fake_targets)
 
-    def _g_loss(self, fake_logits, real=None):
+    def _g_loss(self, fake_logits, real=None, real_labels=None):
         if getattr(self.g_loss_fn, "uses_real_logits", False):
-            return self.g_loss_fn(fake_logits, real_logits=self._logits(self._seen_by_d(real)))
+            return self.g_loss_fn(fake_logits, real_logits=self._logits(self._seen_by_d(real), real_labels))
         return self.g_loss_fn(fake_logits)
 
     def _objective(self, optimizer, loss):
@@ -276,13 +402,17 @@ class GAN(keras.Model):
         norm = self._gradient_norm(gradients)
         return norm / optimizer.dynamic_scale if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) else norm
 
-    def _penalized_d_loss(self, real, fake, real_logits, fake_logits, step):
-        """D's loss on the logits plus every weighted penalty (float32), and the penalties' values to log."""
+    def _penalized_d_loss(self, real, fake, real_logits, fake_logits, step, labels=None):
+        """D's loss on the logits plus every weighted penalty (float32), and the penalties' values to log.
+
+        `labels`: the classes of both batches (a D update's fakes are made for the real batch's labels).
+        """
         d_loss = ops.cast(self._d_loss(real_logits, fake_logits), "float32")
         logs = {}
+        critic = self._critic(labels)
         for name, (weight, penalty) in self.penalties.items():
             extra = {"real_logits": real_logits, "fake_logits": fake_logits} if getattr(penalty, "uses_logits", False) else {}
-            logs[name] = ops.cast(penalty(self.discriminator, real, fake, seed=self.next_seed(), step=step, **extra), "float32")
+            logs[name] = ops.cast(penalty(critic, real, fake, seed=self.next_seed(), step=step, **extra), "float32")
             d_loss = d_loss + weight * logs[name]
         return d_loss, logs
 
@@ -292,16 +422,25 @@ class GAN(keras.Model):
             self.augment.update(real_logits)
             logs["augment_p"] = ops.convert_to_tensor(self.augment.p)
 
-    def d_step(self, real):
-        """One discriminator update on a real batch and a fresh fake batch."""
-        fake = self.generator(self.sample_latent(ops.shape(real)[0]), training=True)
+    def d_step(self, real, labels=None):
+        """One discriminator update on a real batch (with its `labels`, conditional) and a fresh fake batch."""
+        batch_size = ops.shape(real)[0]
+        z = self.sample_latent(batch_size)
+        fake_labels = self._fake_labels(batch_size, labels) if self.num_classes is not None else None
+        fake = self._generate(z, fake_labels)
         # what D sees in this update, and so what its penalties see
         real, fake = self._seen_by_d(real), self._seen_by_d(fake)
         step = self._step()
         with tf.GradientTape() as tape:
-            real_logits = self._logits(real)
-            fake_logits = self._logits(fake)
-            d_loss, logs = self._penalized_d_loss(real, fake, real_logits, fake_logits, step)
+            real_logits, real_classes = self._discriminate(real, labels)
+            fake_logits, fake_classes = self._discriminate(fake, fake_labels)
+            d_loss, logs = self._penalized_d_loss(real, fake, real_logits, fake_logits, step, labels)
+            if self.conditioning == "acgan":  # D names the class of reals and of fakes (Odena et al. 2017)
+                logs["d_class"] = self._class_term(real_classes, labels, z) + self._class_term(fake_classes, fake_labels, z)
+                d_loss = d_loss + logs["d_class"]
+            elif self.conditioning == "infogan":  # Q recovers the codes the fakes were made from
+                logs["d_info"] = self._class_term(fake_classes, fake_labels, z)
+                d_loss = d_loss + logs["d_info"]
             objective = self._objective(self.d_optimizer, d_loss)
         variables = self.discriminator.trainable_variables
         d_grad_norm = self._apply(self.d_optimizer, tape.gradient(objective, variables), variables)
@@ -314,17 +453,26 @@ class GAN(keras.Model):
         )
         return logs
 
-    def g_step(self, batch_size, real=None):
-        """One generator update on a fresh latent batch (`real`: the batch a relativistic loss compares with)."""
+    def g_step(self, batch_size, real=None, real_labels=None):
+        """One generator update on a fresh latent batch (with drawn labels, conditional); `real` and its
+        `real_labels`: the batch a relativistic loss compares with."""
+        z = self.sample_latent(batch_size)
+        labels = self.sample_labels(batch_size) if self.num_classes is not None else None
+        logs = {}
         with tf.GradientTape() as tape:
-            fake = self.generator(self.sample_latent(batch_size), training=True)
-            g_loss = ops.cast(self._g_loss(self._logits(self._seen_by_d(fake)), real), "float32")
+            fake = self._generate(z, labels)
+            fake_logits, fake_classes = self._discriminate(self._seen_by_d(fake), labels)
+            g_loss = ops.cast(self._g_loss(fake_logits, real, real_labels), "float32")
+            if self.conditioning in ("acgan", "infogan"):  # G makes fakes D classifies as asked (AC-GAN) / Q decodes
+                name = "g_class" if self.conditioning == "acgan" else "g_info"
+                logs[name] = self._class_term(fake_classes, labels, z)
+                g_loss = g_loss + logs[name]
             objective = self._objective(self.g_optimizer, g_loss)
         variables = self.generator.trainable_variables
         g_grad_norm = self._apply(self.g_optimizer, tape.gradient(objective, variables), variables)
         if self.ema_decay is not None:
             self.update_ema()
-        return {"g_loss": g_loss, "g_grad_norm": g_grad_norm}
+        return {**logs, "g_loss": g_loss, "g_grad_norm": g_grad_norm}
 
     # ---------------------------------------------------------------- generator average
     def _average_weights(self):
@@ -386,25 +534,37 @@ class GAN(keras.Model):
 
     def real_batches(self, data):
         """The `n_critic` real batches carried by one dataset element."""
-        if isinstance(data, (tuple, list)):  # (images, labels): the labels are not used
-            data = data[0]
+        return [images for images, _ in self.labelled_batches(data)]
+
+    def labelled_batches(self, data):
+        """The `n_critic` (real batch, its labels) pairs of one dataset element; labels are None unless the GAN
+        is told classes (projection, AC-GAN): an unconditional GAN or InfoGAN ignores a dataset's labels."""
+        images, labels = (data[0], data[1]) if isinstance(data, (tuple, list)) else (data, None)
+        if self.conditioning not in ("projection", "acgan"):
+            labels = None
+        elif labels is None:
+            raise ValueError(
+                f"A {self.conditioning} GAN trains on labelled data: each dataset element must be (images, labels); "
+                "load it with kgan.data.load(..., labels=...)."
+            )
         if self.n_critic == 1:
-            return [data]
-        if len(data.shape) < 3 or data.shape[1] != self.n_critic:
+            return [(images, labels)]
+        if len(images.shape) < 3 or images.shape[1] != self.n_critic:
             raise ValueError(
                 f"With n_critic={self.n_critic} each dataset element must hold {self.n_critic} real batches "
-                f"stacked on axis 1 (shape (batch, {self.n_critic}, ...)); got shape {data.shape}. "
+                f"stacked on axis 1 (shape (batch, {self.n_critic}, ...)); got shape {images.shape}. "
                 "Build the dataset with `critic_batches=n_critic`."
             )
-        return [data[:, i] for i in range(self.n_critic)]
+        return [(images[:, i], None if labels is None else labels[:, i]) for i in range(self.n_critic)]
 
     def train_step(self, data):
         if self.d_optimizer is None:
             raise RuntimeError("Call compile() before fit().")
-        batches = self.real_batches(data)
-        for real in batches:
-            logs = self.d_step(real)
-        logs.update(self.g_step(ops.shape(batches[-1])[0], real=batches[-1]))
+        batches = self.labelled_batches(data)
+        for real, labels in batches:
+            logs = self.d_step(real, labels)
+        real, labels = batches[-1]
+        logs.update(self.g_step(ops.shape(real)[0], real=real, real_labels=labels))
         self.step_counter.assign_add(1)
         return self._log(logs)
 
@@ -467,6 +627,12 @@ class GAN(keras.Model):
             "seed": self.seed,
             "ema_decay": self.ema_decay,
             "ema_warmup": self.ema_warmup,
+            "num_classes": self.num_classes,
+            "conditioning": self.conditioning,
+            "class_loss_weight": self.class_loss_weight,
+            "continuous_codes": self.continuous_codes,
+            "continuous_weight": self.continuous_weight,
+            "class_probabilities": self.class_probabilities,
         }
 
     @classmethod

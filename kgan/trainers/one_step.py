@@ -87,18 +87,33 @@ class OneStepGAN(GAN):
             return self.g_loss_fn(fake_logits, real_logits=real_logits)
         return self.g_loss_fn(fake_logits)
 
-    def one_step(self, real):
-        """Both updates from one pass of G and one of D per batch; returns the step's logs (unaveraged)."""
+    def one_step(self, real, labels=None):
+        """Both updates from one pass of G and one of D per batch; returns the step's logs (unaveraged).
+
+        A conditional GAN makes the step's fakes for the real batch's `labels` (InfoGAN: for drawn codes);
+        AC-GAN's class terms and InfoGAN's information term join L_D and L_G as in `GAN`'s two updates.
+        """
         step = self._step()  # training steps so far, as penalties and schedules expect
-        z = self.sample_latent(ops.shape(real)[0])
+        batch_size = ops.shape(real)[0]
+        z = self.sample_latent(batch_size)
+        fake_labels = self._fake_labels(batch_size, labels) if self.num_classes is not None else None
         # persistent: the tape is asked twice, once per network, for its block of ∇L
         with tf.GradientTape(persistent=True) as tape:
-            fake = self.generator(z, training=True)
+            fake = self._generate(z, fake_labels)
             # Shown to D once (augmentation, instance noise): L_D and L_G see the same fakes, as in L.
             real, fake = self._seen_by_d(real), self._seen_by_d(fake)
-            real_logits, fake_logits = self._logits(real), self._logits(fake)
-            d_loss, logs = self._penalized_d_loss(real, fake, real_logits, fake_logits, step)
+            (real_logits, real_classes), (fake_logits, fake_classes) = (
+                self._discriminate(real, labels), self._discriminate(fake, fake_labels)
+            )
+            d_loss, logs = self._penalized_d_loss(real, fake, real_logits, fake_logits, step, labels)
             g_loss = ops.cast(self._generator_loss(fake_logits, real_logits), "float32")
+            if self.conditioning == "acgan":
+                fake_term = self._class_term(fake_classes, fake_labels, z)
+                logs.update(d_class=self._class_term(real_classes, labels, z) + fake_term, g_class=fake_term)
+                d_loss, g_loss = d_loss + logs["d_class"], g_loss + fake_term
+            elif self.conditioning == "infogan":
+                logs["d_info"] = logs["g_info"] = self._class_term(fake_classes, fake_labels, z)
+                d_loss, g_loss = d_loss + logs["d_info"], g_loss + logs["g_info"]
             d_objective = self._objective(self.d_optimizer, d_loss)
             g_objective = self._objective(self.g_optimizer, self.g_loss_weight * g_loss)
         d_variables = self.discriminator.trainable_variables
@@ -127,8 +142,8 @@ class OneStepGAN(GAN):
     def train_step(self, data):
         if self.d_optimizer is None:
             raise RuntimeError("Call compile() before fit().")
-        (real,) = self.real_batches(data)
-        logs = self.one_step(real)
+        ((real, labels),) = self.labelled_batches(data)
+        logs = self.one_step(real, labels)
         self.step_counter.assign_add(1)
         return self._log(logs)
 

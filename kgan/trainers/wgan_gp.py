@@ -52,8 +52,8 @@ class WGANGP(GAN):
     def discriminator_output(self, logits):
         return logits  # a critic's scores are not probabilities
 
-    def d_step(self, real):
-        logs = super().d_step(real)
+    def d_step(self, real, labels=None):
+        logs = super().d_step(real, labels)
         logs["w_dist"] = logs["d_real"] - logs["d_fake"]
         return logs
 
