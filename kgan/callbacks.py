@@ -1,7 +1,8 @@
 """Callbacks for GAN training with `fit`.
 
 - `SampleGrid` saves a PNG grid of samples from a fixed z, so successive grids show one set of
-  latent codes evolving (the book's 10×10 `save_result`).
+  latent codes evolving (the book's 10×10 `save_result`); for a conditional generator, one row per
+  class with the same codes in every row.
 - `StepHistory` keeps every step's logged values (Keras' `History` keeps one per epoch), optionally
   in a JSON-lines file that a resumed run continues, so one record covers the whole run.
 - `StepBackup` backs the whole training state up every N steps so a killed run resumes at the step
@@ -22,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from kgan.images import image_grid, save_png, to_uint8
-from kgan.latent import sample_latent, sampling_generator
+from kgan.latent import generate, generator_classes, sample_latent, sampling_generator
 
 __all__ = ["BackupError", "SampleGrid", "StepBackup", "StepHistory", "truncate_jsonl"]
 
@@ -39,7 +40,17 @@ class SampleGrid(keras.callbacks.Callback):
     With `tensorboard_dir`, each grid is also written there as a TensorBoard image summary tagged
     `prefix` ("samples") at the trainer's generator step, so TensorBoard's Images tab slides through
     the grids over training (`tensorboard --logdir tensorboard_dir`).
+
+    A conditional trainer (its generator takes `[z, labels]`, `kgan.latent.generator_classes`) gets a
+    class-by-code grid instead: row r is class r, column c the code z_c of
+    `sample_latent(cols, latent_dim, seed)` (the first `cols` codes of the unconditional draw), so a
+    column shows one noise vector across the classes and a row one class across the codes. With
+    K ≤ 20 classes the grid has K rows, whatever `rows` says; with more, the first `rows` classes
+    (0 … rows−1), since a grid of hundreds of rows is no longer a picture. `layout` is the
+    (rows, cols) of the grids written, once training has begun.
     """
+
+    MAX_CLASS_ROWS = 20  # at most this many classes shown all together, one row each
 
     def __init__(
         self, directory, rows=10, cols=10, every_n_epochs=1, every_n_steps=None, seed=0, prefix="samples",
@@ -54,12 +65,24 @@ class SampleGrid(keras.callbacks.Callback):
         self.prefix = prefix
         self.tensorboard_dir = None if tensorboard_dir is None else str(tensorboard_dir)
         self.saved = []  # paths written, in order
+        self.layout = None  # (rows, cols) of the grids, known once the generator is
         self._writer = None
         self._z = None
+        self._labels = None
 
     def on_train_begin(self, logs=None):
-        if self._z is None:
+        if self._z is not None:
+            return
+        num_classes = generator_classes(self.model.generator)
+        if num_classes is None:
+            self.layout = (self.rows, self.cols)
             self._z = sample_latent(self.rows * self.cols, self.model.latent_dim, self.seed)
+            return
+        rows = num_classes if num_classes <= self.MAX_CLASS_ROWS else min(self.rows, num_classes)
+        self.layout = (rows, self.cols)
+        codes = sample_latent(self.cols, self.model.latent_dim, self.seed)
+        self._z = tf.tile(codes, [rows, 1])  # tile r·cols + c is code c …
+        self._labels = tf.repeat(tf.range(rows, dtype=tf.int32), self.cols)  # … of class r
 
     def on_train_batch_end(self, batch, logs=None):
         if self.every_n_steps and self.model.generator_steps % self.every_n_steps == 0:
@@ -78,8 +101,12 @@ class SampleGrid(keras.callbacks.Callback):
         path = os.path.join(self.directory, f"{self.prefix}_step_{step:06d}.png")
         if self.saved and self.saved[-1] == path:
             return path
-        images = to_uint8(sampling_generator(self.model)(self._z, training=False))
-        grid = image_grid(images, self.rows, self.cols)
+        generator = sampling_generator(self.model)
+        if self._labels is None:
+            images = to_uint8(generator(self._z, training=False))
+        else:
+            images = to_uint8(generate(generator, self._z, self._labels))
+        grid = image_grid(images, *self.layout)
         save_png(path, grid)
         self.saved.append(path)
         if self.tensorboard_dir is not None:
@@ -354,7 +381,7 @@ class StepBackup(keras.callbacks.Callback):
         for path in candidates:
             try:
                 gan.load_weights(path)
-            except Exception as error:  # h5py raises OSError, KeyError, ValueError… for a damaged file
+            except Exception as error:  # noqa: BLE001  (h5py raises OSError, KeyError, ValueError… for a damaged file)
                 failures.append(f"{os.path.basename(path)}: {error}")
                 log.warning("%s cannot be read (%s)%s", path, error,
                             "; falling back to the previous backup." if path != candidates[-1] else ".")

@@ -14,7 +14,8 @@ feature extractor and its SHA-256, the seed, the versions — and warns where n 
 metric. `kgan evaluate` prints and saves both.
 
 The generated side can be a run folder, a `.keras` file or an exported SavedModel (sampled with
-`kgan.latent.sample_latent`, so a seed names the images), or a folder, zip or `.npz` of images —
+`kgan.latent.sample_latent`, so a seed names the images; a conditional generator's classes drawn
+with `kgan.latent.class_labels` from the same seed), or a folder, zip or `.npz` of images —
 any library's samples, scored with the same protocol. `EvaluateCallback` computes a cheap metric
 during training and keeps the best generator by it.
 """
@@ -33,7 +34,7 @@ from kgan import data as kgan_data
 from kgan.callbacks import read_jsonl
 from kgan.export import sample_images
 from kgan.images import check_uint8_images, to_uint8
-from kgan.latent import sample_latent, sampling_generator
+from kgan.latent import class_labels, generate, generator_classes, sample_latent, sampling_generator
 from kgan.metrics.features import load_extractor
 from kgan.metrics.frechet import frechet_distance
 from kgan.metrics.kid import kernel_distance
@@ -305,7 +306,8 @@ class EvaluateCallback(keras.callbacks.Callback):
         real: uint8 real images to compare with (a few hundred suffice for SWD's trend).
         metric: "swd" (lower is better), "modes" (toy faces, higher is better) or a feature metric
             ("kid", "fd") with `features`.
-        n: generated samples per evaluation (the same z every time, drawn with `seed`).
+        n: generated samples per evaluation (the same z every time, drawn with `seed`; for a conditional
+            generator the same classes too, `kgan.latent.class_labels(n, K, seed)`).
     """
 
     def __init__(self, real, directory, every_n_steps=500, metric="swd", n=256, features=None, seed=0,
@@ -351,7 +353,14 @@ class EvaluateCallback(keras.callbacks.Callback):
         """Score the generator now; returns {name: value}."""
         z = sample_latent(self.n, self.model.latent_dim, self.seed)
         generator = sampling_generator(self.model)
-        generated = np.concatenate([to_uint8(generator(z[i : i + 250], training=False)) for i in range(0, self.n, 250)])
+        num_classes = generator_classes(generator)
+        if num_classes is None:
+            generated = np.concatenate([to_uint8(generator(z[i : i + 250], training=False)) for i in range(0, self.n, 250)])
+        else:
+            labels = class_labels(self.n, num_classes, self.seed)
+            generated = np.concatenate(
+                [to_uint8(generate(generator, z[i : i + 250], labels[i : i + 250])) for i in range(0, self.n, 250)]
+            )
         if self.metric == "modes":
             scores = {"modes": toy_face_modes(generated).modes_covered}
         else:

@@ -6,7 +6,8 @@
 - `save_gif`: *the same, as a film*: the full grids in order, as an animated GIF that loops.
 - `interpolation_grid`: *is the latent space smooth, or did the generator memorise points?* Each
   row walks the great circle (`kgan.latent.interpolate`) between two codes; a good generator morphs
-  gradually, a memorising one jumps between a few images.
+  gradually, a memorising one jumps between a few images. A conditional generator keeps one class
+  along each row, so the walk changes the code alone.
 - `nearest_neighbours`: *are the samples copies of training images?* Each generated image beside
   its nearest real images, with the distances and a copy ratio: the distance to the nearest real
   over the distance a typical real image has to its own nearest other real (≪ 1 flags a copy).
@@ -22,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from kgan.images import image_grid, save_png, to_uint8
-from kgan.latent import interpolate, sample_latent
+from kgan.latent import generate, generator_classes, interpolate, latent_size, sample_latent
 
 __all__ = ["Neighbours", "interpolation_grid", "load_image", "nearest_neighbours", "progress_strip", "save_gif"]
 
@@ -123,13 +124,20 @@ def interpolation_grid(generator, rows=8, steps=10, seed=0, path=None):
     The codes are `kgan.latent.sample_latent(2 · rows, latent_dim, seed)`; row i runs from code 2i
     (first column) to code 2i + 1 (last column) in `steps` slerp steps (`kgan.latent.interpolate`).
     The generator (a Keras model z → images in [-1, 1], e.g. `gan.generator` or
-    `gan.ema_generator()`) runs in inference mode, all rows in one batch.
+    `gan.ema_generator()`) runs in inference mode, all rows in one batch. A conditional generator
+    ([z, labels] → images, K classes) draws row i as class i mod K, the same class along the row, so
+    every change in a row comes from the code.
 
     Returns uint8 (rows·H, steps·W, C), written to `path` as a PNG where given.
     """
-    codes = sample_latent(2 * rows, generator.input_shape[-1], seed).numpy()
+    codes = sample_latent(2 * rows, latent_size(generator), seed).numpy()
     walks = np.concatenate([interpolate(codes[2 * i], codes[2 * i + 1], steps) for i in range(rows)])
-    images = to_uint8(generator(walks, training=False))
+    num_classes = generator_classes(generator)
+    if num_classes is None:
+        images = to_uint8(generator(walks, training=False))
+    else:
+        labels = np.repeat(np.arange(rows) % num_classes, steps).astype(np.int32)
+        images = to_uint8(generate(generator, walks, labels))
     grid = image_grid(images, rows, steps)
     if path is not None:
         save_png(path, grid)

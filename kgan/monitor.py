@@ -12,7 +12,8 @@ kgan offers.
 - **Exploding gradients** (`exploding_gradients`): a network's gradient norm (`d_grad_norm`,
   `g_grad_norm`, logged by every kgan trainer) stays above `grad_norm_limit` (100, as the tricks
   surveys put it).
-- **Lost diversity** (`mode_collapse`): every `probe_every` steps the generator draws a fixed z batch;
+- **Lost diversity** (`mode_collapse`): every `probe_every` steps the generator draws a fixed z batch
+  (a conditional generator with fixed classes too, `kgan.latent.class_labels(probe_size, K, seed)`);
   the mean pairwise distance of its samples (on 8 × 8 thumbnails, so pixel noise does not count as
   variety) falls below `collapse_ratio` of its best value so far — and, on toy faces, the number of
   distinct face modes in the batch (`kgan.metrics.toy_face_modes`) falls the same way.
@@ -34,7 +35,7 @@ import numpy as np
 
 from kgan.callbacks import StepBackup, StepHistory, read_jsonl
 from kgan.images import to_uint8
-from kgan.latent import sample_latent
+from kgan.latent import class_labels, generate, generator_classes, sample_latent
 from kgan.metrics.toy_face_modes import toy_face_modes
 from kgan.trainers import GAN
 
@@ -42,43 +43,43 @@ __all__ = ["CHECKS", "Finding", "GANMonitor", "image_diversity"]
 
 # What each check means and the remedies kgan offers today, in the words a finding uses.
 CHECKS = {
-    "non_finite": dict(
-        what="{name} became {value} and training stopped; the last good backup is {backup}",
-        cause="usually a learning rate too high for the nets, or a loss that took the log of 0",
-        remedies="resume from that backup with a lower rate ({resume} --learning-rate {lower_rate:g}), "
+    "non_finite": {
+        "what": "{name} became {value} and training stopped; the last good backup is {backup}",
+        "cause": "usually a learning rate too high for the nets, or a loss that took the log of 0",
+        "remedies": "resume from that backup with a lower rate ({resume} --learning-rate {lower_rate:g}), "
         "or train WGAN-GP, whose gradient penalty keeps the critic's gradients bounded (kgan train wgan-gp)",
-    ),
-    "d_wins": dict(
-        what="the discriminator is winning: over the last {window} steps it gives real images {d_real:.2f} and "
+    },
+    "d_wins": {
+        "what": "the discriminator is winning: over the last {window} steps it gives real images {d_real:.2f} and "
         "fakes {d_fake:.2f} (D loss {d_loss:.3f}), so the generator's gradients starve",
-        cause="D learns faster than G",
-        remedies="lower the learning rate (--learning-rate {lower_rate:g}); keep D smooth with an R1 penalty "
+        "cause": "D learns faster than G",
+        "remedies": "lower the learning rate (--learning-rate {lower_rate:g}); keep D smooth with an R1 penalty "
         "(--penalty r1:1:every=4) or stop it memorising the data with DiffAugment (--augment diffaugment); or "
         "train WGAN-GP (kgan train wgan-gp), whose critic gives useful gradients even when it wins",
-    ),
-    "exploding_gradients": dict(
-        what="the {network}'s gradient norm has been {norm:.0f} (above {limit:g}) for the last {steps} steps",
-        cause="a learning rate too high or a {network} without a bound on its slope",
-        remedies="lower the learning rate (--learning-rate {lower_rate:g}); bound D's slope with an R1 penalty "
+    },
+    "exploding_gradients": {
+        "what": "the {network}'s gradient norm has been {norm:.0f} (above {limit:g}) for the last {steps} steps",
+        "cause": "a learning rate too high or a {network} without a bound on its slope",
+        "remedies": "lower the learning rate (--learning-rate {lower_rate:g}); bound D's slope with an R1 penalty "
         "(--penalty r1:1:every=4); or train WGAN-GP, whose gradient penalty holds the critic's gradient norm "
         "near 1 (kgan train wgan-gp)",
-    ),
-    "mode_collapse": dict(
-        what="the samples lost their diversity: a fixed batch of codes now gives images {ratio:.0%} as varied "
+    },
+    "mode_collapse": {
+        "what": "the samples lost their diversity: a fixed batch of codes now gives images {ratio:.0%} as varied "
         "as at step {best_step}{modes}",
-        cause="the generator found a few outputs that fool D and maps most codes to them (mode collapse)",
-        remedies="lower the learning rate (--learning-rate {lower_rate:g}); let D see batch statistics (a recipe "
+        "cause": "the generator found a few outputs that fool D and maps most codes to them (mode collapse)",
+        "remedies": "lower the learning rate (--learning-rate {lower_rate:g}); let D see batch statistics (a recipe "
         "with discriminator={{'minibatch': 'mbstd'}}) or regularise it (--penalty r1:1:every=4); or train WGAN-GP "
         "(kgan train wgan-gp), whose loss keeps rewarding G for covering the data",
-    ),
-    "oscillation": dict(
-        what="the D loss oscillates: its smoothed value swung between {low:.2f} and {high:.2f} {crossings} times "
+    },
+    "oscillation": {
+        "what": "the D loss oscillates: its smoothed value swung between {low:.2f} and {high:.2f} {crossings} times "
         "in the last {steps} steps instead of settling",
-        cause="the two players overshoot each other, typically from learning rates too high for Adam's momentum",
-        remedies="lower the learning rate (--learning-rate {lower_rate:g}); damp it with an R1 penalty "
+        "cause": "the two players overshoot each other, typically from learning rates too high for Adam's momentum",
+        "remedies": "lower the learning rate (--learning-rate {lower_rate:g}); damp it with an R1 penalty "
         "(--penalty r1:1:every=4) and sample from a weight average (--ema 0.999); or train WGAN-GP "
         "(kgan train wgan-gp)",
-    ),
+    },
 }
 # Oscillation only warns; every other finding stops a run that asked to stop on failure.
 FAILURES = ("non_finite", "d_wins", "exploding_gradients", "mode_collapse")
@@ -168,6 +169,7 @@ class GANMonitor(keras.callbacks.Callback):
         self._steps = StepHistory()
         self._active = {}  # check → last step it fired: reported once, again only after a clear window
         self._z = None
+        self._labels = None  # a conditional generator's probe classes
 
     # ------------------------------------------------------------ callback hooks
     def set_model(self, model):
@@ -177,6 +179,9 @@ class GANMonitor(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         if self._z is None and self.probe_every:
             self._z = sample_latent(self.probe_size, self.model.latent_dim, self.seed)
+            num_classes = generator_classes(self.model.generator)
+            if num_classes is not None:  # random classes: diversity across them counts, as the data has it
+                self._labels = class_labels(self.probe_size, num_classes, self.seed)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._steps.on_epoch_begin(epoch, logs)
@@ -274,7 +279,7 @@ class GANMonitor(keras.callbacks.Callback):
 
     def probe(self, step):
         """Generate the fixed probe batch and check its diversity (and toy-face modes) against the best so far."""
-        images = np.asarray(self.model.generator(self._z, training=False), np.float32)
+        images = np.asarray(generate(self.model.generator, self._z, self._labels), np.float32)
         diversity = image_diversity(images)
         modes = None
         if self.toy_faces:

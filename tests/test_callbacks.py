@@ -10,8 +10,9 @@ from keras import ops
 
 from kgan.callbacks import SampleGrid, StepBackup, StepHistory
 from kgan.images import image_grid, to_uint8
-from kgan.latent import sample_latent
+from kgan.latent import generate, sample_latent
 from tests.helpers import LATENT_DIM, toy_batches
+from tests.test_latent import StandIn, conditional_generator
 
 
 def test_sample_grid_saves_pngs_from_a_fixed_z(make_gan, tmp_path):
@@ -27,6 +28,35 @@ def test_sample_grid_saves_pngs_from_a_fixed_z(make_gan, tmp_path):
     z = sample_latent(6, LATENT_DIM, 1)  # the one latent draw of kgan: `kgan sample --seed 1` draws it too
     expected = image_grid(to_uint8(gan(z, training=False)), 2, 3)
     np.testing.assert_array_equal(last, expected)  # the grid is G(fixed z) in inference mode
+
+
+def test_a_conditional_grid_has_one_row_per_class_and_one_code_per_column(tmp_path):
+    generator = conditional_generator(num_classes=3, latent_dim=8, image_size=8)
+    grids = SampleGrid(tmp_path, rows=10, cols=4, seed=1)
+    grids.set_model(StandIn(generator, generator_steps=5))
+    grids.on_train_begin()
+    assert grids.layout == (3, 4)  # K = 3 ≤ 20 rows: every class, whatever `rows` says
+    grid = tf.io.decode_png(tf.io.read_file(grids.save())).numpy()
+    assert grid.shape == (3 * 8, 4 * 8, 3)
+    codes = sample_latent(4, 8, 1)  # the first 4 codes of the unconditional grid's draw
+    rows = []
+    for label in range(3):
+        # row r is G(z_c, r) for the columns' codes; generated in a batch of 4, not 12, hence ≤ 1 level
+        row = image_grid(to_uint8(generate(generator, codes, label)), 1, 4)
+        assert np.abs(grid[label * 8 : (label + 1) * 8].astype(int) - row.astype(int)).max() <= 1, label
+        rows.append(row.astype(int))
+    assert min(np.abs(rows[a] - rows[b]).mean() for a, b in ((0, 1), (0, 2), (1, 2))) > 5  # the classes differ
+
+
+def test_a_grid_of_many_classes_shows_the_first_rows_classes(tmp_path):
+    generator = conditional_generator(num_classes=25, latent_dim=8, image_size=8)
+    grids = SampleGrid(tmp_path, rows=2, cols=3, seed=0)
+    grids.set_model(StandIn(generator, generator_steps=1))
+    grids.on_train_begin()
+    assert grids.layout == (2, 3)  # 25 > 20 classes: the first `rows` of them
+    grid = tf.io.decode_png(tf.io.read_file(grids.save())).numpy()
+    expected = image_grid(to_uint8(generate(generator, tf.tile(sample_latent(3, 8, 0), [2, 1]), [0, 0, 0, 1, 1, 1])), 2, 3)
+    np.testing.assert_array_equal(grid, expected)
 
 
 def image_summaries(folder):

@@ -107,3 +107,85 @@ def test_generators_of_a_run_load_from_every_file_and_sample_alike(tmp_path):
     np.testing.assert_array_equal(
         sample_images(str(tmp_path / "run"), 5, 3, batch_size=2), sample_images(str(tmp_path / "run"), 5, 3)
     )
+
+
+def test_a_conditional_export_matches_keras_for_every_labelled_endpoint(tmp_path):
+    import tensorflow as tf
+
+    from kgan.latent import class_labels, generate, sample_latent
+    from tests.test_latent import conditional_generator
+
+    generator = conditional_generator(num_classes=3, latent_dim=8)
+    names = ("black", "blond", "red")
+    export_generator(generator, tmp_path / "saved", class_names=names)
+    model = tf.saved_model.load(str(tmp_path / "saved"))
+    assert int(model.num_classes()) == 3
+    assert [name.decode() for name in model.class_names().numpy()] == list(names)
+
+    z = np.random.default_rng(0).normal(size=(5, 8)).astype("float32")
+    labels = np.array([0, 2, 1, 2, 0], np.int32)
+    expected = generate(generator, z, labels).numpy()
+    assert np.max(np.abs(model.generate(z, labels).numpy() - expected)) <= 1e-5
+    uint8 = model.generate_images(z, labels).numpy()
+    assert np.abs(uint8.astype(int) - kgan.images.to_uint8(expected).astype(int)).max() <= 1
+    served = model.signatures["serving_default"](z=tf.constant(z), labels=tf.constant(labels))["output_0"].numpy()
+    np.testing.assert_array_equal(served, uint8)
+    assert model.signatures["generate"].structured_input_signature[1]["labels"].dtype == tf.int32
+
+    def keras_sample(n, seed, labels):
+        return kgan.images.to_uint8(generate(generator, sample_latent(n, 8, seed), labels)).astype(int)
+
+    # sample(n, seed, label): all of one class, or (-1) the classes class_labels(n, K, seed) draws
+    for label in (0, 1, 2):
+        assert np.abs(model.sample(4, 7, label).numpy() - keras_sample(4, 7, label)).max() <= 1, label
+    random_classes = model.sample(6, 7, -1).numpy()
+    assert np.abs(random_classes - keras_sample(6, 7, class_labels(6, 3, 7))).max() <= 1
+    assert len(set(class_labels(6, 3, 7).numpy())) > 1  # (so -1 is not some single class in disguise)
+    assert not np.array_equal(model.sample(6, 7, 0).numpy(), random_classes)
+    dtypes = (tf.int32, tf.int64)
+    for n_dtype in dtypes:
+        for seed_dtype in dtypes:
+            for label_dtype in dtypes:
+                images = model.sample(tf.constant(6, n_dtype), tf.constant(7, seed_dtype), tf.constant(-1, label_dtype))
+                np.testing.assert_array_equal(images.numpy(), random_classes)
+    assert {k: v.dtype.name for k, v in model.signatures["sample"].structured_input_signature[1].items()} == {
+        "n": "int32", "seed": "int64", "label": "int32",
+    }
+    for label in (3, -2):
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"label must be -1 \(random classes\) or a class in 0\.\.2"):
+            model.sample(4, 7, label)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"labels must be classes in 0\.\.2"):
+        model.generate(z, np.array([0, 1, 2, 3, 0], np.int32))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="n must be at least 1"):
+        model.sample(0, 7, 1)
+
+
+def test_conditional_generators_sample_alike_from_every_kind_of_file(tmp_path):
+    from kgan.latent import class_labels, generate, sample_latent
+    from tests.test_latent import conditional_generator
+
+    generator = conditional_generator(num_classes=3, latent_dim=8)
+    (tmp_path / "run").mkdir()
+    generator.save(tmp_path / "run" / "generator.keras")
+    export_generator(generator, tmp_path / "saved")
+    expected = kgan.images.to_uint8(generate(generator, sample_latent(7, 8, 3), class_labels(7, 3, 3))).astype(int)
+    of_class_2 = kgan.images.to_uint8(generate(generator, sample_latent(7, 8, 3), 2)).astype(int)
+    for path in ("run", "run/generator.keras", "saved"):
+        path = str(tmp_path / path)
+        assert np.abs(sample_images(path, 7, 3).astype(int) - expected).max() <= 1, path
+        assert np.abs(sample_images(path, 7, 3, label=-1).astype(int) - expected).max() <= 1, path
+        assert np.abs(sample_images(path, 7, 3, label=2).astype(int) - of_class_2).max() <= 1, path
+        np.testing.assert_array_equal(sample_images(path, 7, 3, batch_size=2), sample_images(path, 7, 3))
+        with pytest.raises(ValueError, match=r"label must be -1 \(random classes\) or a class in 0\.\.2, got 3"):
+            sample_images(path, 7, 3, label=3)
+    with pytest.raises(ValueError, match="holds 2 names for 3 classes"):
+        export_generator(generator, tmp_path / "bad", class_names=("a", "b"))
+
+
+def test_unconditional_generators_refuse_labels_and_class_names(make_gan, tmp_path):
+    gan = make_gan(compile=False)
+    gan.generator.save(tmp_path / "generator.keras")
+    with pytest.raises(ValueError, match="label=1 was given, but the generator .* is unconditional"):
+        sample_images(str(tmp_path / "generator.keras"), 2, 0, label=1)
+    with pytest.raises(ValueError, match="class_names were given, but the generator is unconditional"):
+        export_generator(gan, tmp_path / "saved", class_names=("a", "b"))

@@ -12,8 +12,9 @@ from kgan.figures import (
     save_gif,
 )
 from kgan.images import image_grid, to_uint8
-from kgan.latent import interpolate, sample_latent
+from kgan.latent import generate, interpolate, sample_latent
 from tests.helpers import IMAGE_SIZE, LATENT_DIM, write_png
+from tests.test_latent import conditional_generator
 
 TILE_H, TILE_W = 4, 5  # tiles that are not square, so a swapped height and width shows
 
@@ -95,6 +96,20 @@ def test_interpolation_grid_walks_slerp_between_pairs_of_codes(make_gan):
             assert np.abs(tile(row, column) - end).mean() < 0.5 and np.abs(tile(row, column) - end).max() <= 8
         for column in (1, 2, 3):  # the middle is neither end
             assert np.abs(tile(row, column) - ends[0]).mean() > 2 and np.abs(tile(row, column) - ends[1]).mean() > 2
+
+
+def test_interpolation_grid_keeps_one_class_along_each_row_of_a_conditional_generator():
+    generator = conditional_generator(num_classes=3, latent_dim=8, image_size=8)
+    grid = interpolation_grid(generator, rows=4, steps=3, seed=2)
+    assert grid.shape == (4 * 8, 3 * 8, 3)
+    z = sample_latent(8, 8, 2).numpy()
+    for row, label in enumerate((0, 1, 2, 0)):  # row r is class r mod K
+        walk = interpolate(z[2 * row], z[2 * row + 1], 3)
+        expected = image_grid(to_uint8(generate(generator, walk, label)), 1, 3).astype(int)
+        band = grid[row * 8 : (row + 1) * 8].astype(int)
+        assert np.abs(band - expected).max() <= 1, row  # a batch of 3, not 12: float32 may round apart by a level
+        other = image_grid(to_uint8(generate(generator, walk, (label + 1) % 3)), 1, 3).astype(int)
+        assert np.abs(band - other).mean() > 5, row  # another class would look otherwise
 
 
 def grey_images(levels, size=4):

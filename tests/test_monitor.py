@@ -12,6 +12,7 @@ import kgan
 from kgan.callbacks import StepBackup
 from kgan.monitor import GANMonitor, image_diversity
 from tests.helpers import IMAGE_SIZE, LATENT_DIM
+from tests.test_latent import StandIn, conditional_generator
 
 
 def toy_stream(seed=0, batch_size=16):
@@ -25,7 +26,7 @@ def quiet_monitor(**options):
 
 
 def tiny_dcgan(make_gan, d_rate=2e-4, g_rate=2e-4, **options):
-    optimizers = dict(d_optimizer=keras.optimizers.Adam(d_rate, 0.5), g_optimizer=keras.optimizers.Adam(g_rate, 0.5))
+    optimizers = {"d_optimizer": keras.optimizers.Adam(d_rate, 0.5), "g_optimizer": keras.optimizers.Adam(g_rate, 0.5)}
     return make_gan(compile_options=optimizers, **options)
 
 
@@ -86,7 +87,7 @@ def test_nan_stops_the_run_at_once_and_names_the_last_good_backup(make_gan, tmp_
     def breaks_at_step_30(discriminator, real, fake, *, seed, step):
         return tf.where(step >= 30, tf.constant(math.nan), tf.constant(0.0))
 
-    gan = make_gan(compile_options=dict(penalties={"trap": (1.0, breaks_at_step_30)}))
+    gan = make_gan(compile_options={"penalties": {"trap": (1.0, breaks_at_step_30)}})
     backup = tmp_path / "backup"
     monitor, _ = quiet_monitor(log_path=str(tmp_path / "monitor.jsonl"), backup_dir=str(backup))
     gan.fit(toy_stream(), steps_per_epoch=100, epochs=1, verbose=0,
@@ -193,3 +194,19 @@ def test_a_resumed_monitor_reads_back_its_findings_and_probes_up_to_the_step(tmp
     assert monitor._active == {"d_wins": 120, "exploding_gradients:generator": 130}  # not reported twice
     assert len(monitor._steps.history["d_loss"]) == 200
     assert monitor.verdict() == "unhealthy: D won (from step 120) and gradients exploded (from step 130)"
+
+
+def test_the_probe_draws_a_conditional_generator_with_fixed_seeded_classes():
+    from kgan.latent import class_labels, generate, sample_latent
+
+    generator = conditional_generator(num_classes=3, latent_dim=8, image_size=8)
+    monitor, _ = quiet_monitor(probe_size=12, seed=4)
+    monitor.set_model(StandIn(generator, generator_steps=25))
+    monitor.on_train_begin()
+    monitor.probe(25)
+    classes = class_labels(12, 3, 4)
+    assert len(set(classes.numpy())) > 1  # random classes, not one
+    expected = image_diversity(generate(generator, sample_latent(12, 8, 4), classes).numpy())
+    assert monitor.probes == [(25, pytest.approx(expected, rel=1e-5), None)]
+    one_class = image_diversity(generate(generator, sample_latent(12, 8, 4), 0).numpy())
+    assert abs(expected - one_class) > 0.01 * expected  # the classes are part of what the probe measures
