@@ -59,6 +59,17 @@ def positive_float(text):
     return value
 
 
+def non_negative_int(text):
+    """An argparse type: a whole number of at least 0 (a class index, a count that may be none)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
+    return value
+
+
 def non_negative_float(text):
     """An argparse type: a finite number of at least 0 (a weight, a noise level; 0 turns it off)."""
     value = _finite_float(text)
@@ -241,6 +252,32 @@ def _add_trick_options(parser, entry):
             "--one-step", action="store_true", default=None,
             help="update D and G at once from one loss (kgan.trainers.OneStepGAN)",
         )
+    _add_conditional_options(parser)
+
+
+def _add_conditional_options(parser):
+    from kgan.trainers.base import CONDITIONINGS
+
+    conditional = parser.add_argument_group("conditional GANs (class labels)")
+    conditional.add_argument(
+        "--conditional", nargs="?", const="projection", choices=CONDITIONINGS, metavar="KIND",
+        help="train a class-conditional GAN: 'projection' (the default KIND: a projection discriminator and a generator "
+        "with class embedding and conditional BatchNorm), 'acgan' (an auxiliary classifier) or 'infogan' (codes "
+        "the GAN finds itself, no labels). Labels come from --labels",
+    )
+    conditional.add_argument(
+        "--labels", metavar="SPEC",
+        help="where labels come from: on the toy faces an attribute or a combination joined by '+' (hair_color, "
+        "eye_color, background, face_shape, hair_style; default hair_color); with --data 'folders' (the default: "
+        "class subfolders, faces/<class>/*.png)",
+    )
+    conditional.add_argument("--info-codes", type=positive_int, metavar="K", help="InfoGAN: values of the categorical code (default 4)")
+    conditional.add_argument(
+        "--continuous-codes", type=non_negative_int, metavar="M", help="InfoGAN: continuous codes, the first M entries of z (default 0)"
+    )
+    conditional.add_argument(
+        "--class-loss-weight", type=non_negative_float, metavar="W", help="weight of AC-GAN's class loss / InfoGAN's λ (default 1)"
+    )
 
 
 def build_parser():
@@ -276,6 +313,10 @@ def build_parser():
     check.add_argument("path", metavar="PATH", help="the source to scan")
     check.add_argument(
         "--image-size", type=positive_int, default=IMAGE_SIZE, help=f"size the images are decoded to (default: {IMAGE_SIZE})"
+    )
+    check.add_argument(
+        "--labels", action="store_true",
+        help="also read class labels from class subfolders (PATH/<class>/*.png) and count the images of each class",
     )
     check.set_defaults(handler=_data_check)
     split = data_commands.add_parser(
@@ -351,6 +392,10 @@ def build_parser():
     sample.add_argument("--n", type=positive_int, default=64, help="how many images (default: 64)")
     sample.add_argument("--seed", type=int, default=0, help="seed of the latent draw (default: 0)")
     sample.add_argument("--out", default="samples.png", metavar="PNG", help="where to write the grid (default: samples.png)")
+    sample.add_argument(
+        "--label", type=non_negative_int, metavar="CLASS",
+        help="a conditional generator: draw every sample of this class (default: random classes for the seed)",
+    )
     sample.set_defaults(handler=_sample)
     return parser
 
@@ -369,9 +414,12 @@ def _train(args):
         d_learning_rate=args.d_learning_rate, g_learning_rate=args.g_learning_rate, augment=args.augment, ema=args.ema,
         label_smoothing=args.label_smoothing, label_flip=args.label_flip, instance_noise=args.instance_noise,
         penalties=tuple(args.penalty), one_step=getattr(args, "one_step", None), memory_budget=args.memory_budget,
+        conditioning=args.conditional, labels=args.labels, info_codes=args.info_codes,
+        continuous_codes=args.continuous_codes, class_loss_weight=args.class_loss_weight,
     )
     try:
         config.resolved_recipe()  # bad option values (an unknown penalty, a weight that is not a number) stop here
+        config.resolved()
     except (TypeError, ValueError) as error:
         print(f"kgan train: error: {error}", file=sys.stderr)
         return 2
@@ -381,10 +429,15 @@ def _train(args):
 
 def _data_check(args):
     from kgan.data import scan_source
+    from kgan.data.labels import class_counts, class_summary, infer_labels
 
     start = time.perf_counter()
     report = scan_source(args.path, image_size=args.image_size, keep_images=False)  # counts only: nothing is held
     print(report.summary())
+    if args.labels:
+        labels, class_names = infer_labels(report.source, report.names)
+        print(f"{len(class_names)} classes (class subfolders):")
+        print(class_summary(class_names, class_counts(labels, len(class_names))))
     print(f"scanned in {time.perf_counter() - start:.1f} s")
     return 0
 
@@ -437,8 +490,9 @@ def _sample(args):
     from kgan.export import sample_images
     from kgan.images import save_png, square_grid
 
-    save_png(args.out, square_grid(sample_images(args.model, args.n, args.seed)))
-    print(f"kgan: wrote {args.n} samples (seed {args.seed}) to {args.out}")
+    save_png(args.out, square_grid(sample_images(args.model, args.n, args.seed, label=args.label)))
+    of_class = "" if args.label is None else f" of class {args.label}"
+    print(f"kgan: wrote {args.n} samples{of_class} (seed {args.seed}) to {args.out}")
     return 0
 
 

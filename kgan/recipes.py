@@ -25,6 +25,7 @@ import keras
 from kgan import augment, nets, penalties
 from kgan.defaults import IMAGE_SIZE, LATENT_DIM, WIDTH
 from kgan.trainers import DCGAN, WGANGP, OneStepGAN
+from kgan.trainers.base import CONDITIONINGS
 
 __all__ = [
     "MODELS", "PRECISIONS", "Adam", "ModelEntry", "Nets", "PenaltyTerm", "Recipe", "build_gan", "build_nets",
@@ -178,7 +179,12 @@ class Recipe:
       it), with `ema_warmup` (early steps use a smaller decay, so the average is not the initialisation);
     - `one_step`: train with `kgan.trainers.OneStepGAN` (D and G from one loss, simultaneously);
     - `precision`: the Keras dtype policy the networks are built under ("mixed_bfloat16",
-      "mixed_float16"): losses, penalties and logits stay float32, float16 gets loss scaling.
+      "mixed_float16"): losses, penalties and logits stay float32, float16 gets loss scaling;
+    - `conditioning`: a class-conditional GAN — "projection" (a projection discriminator and a
+      generator with class embedding and conditional BatchNorm), "acgan" (an auxiliary classifier,
+      `class_loss_weight`) or "infogan" (a categorical code of `info_codes` values and
+      `continuous_codes` continuous ones, recovered by D's Q head). The number of classes comes from
+      the data (`build_gan(num_classes=...)`); InfoGAN's from `info_codes`.
     """
 
     description: str
@@ -200,10 +206,18 @@ class Recipe:
     ema_warmup: bool = True
     one_step: bool = False
     precision: str = "float32"
+    conditioning: str | None = None
+    class_loss_weight: float = 1.0
+    info_codes: int = 4
+    continuous_codes: int = 0
 
     def __post_init__(self):
         if self.precision not in PRECISIONS:
             raise ValueError(f"Unknown precision {self.precision!r}; choose one of {PRECISIONS}.")
+        if self.conditioning is not None and self.conditioning not in CONDITIONINGS:
+            raise ValueError(f"Unknown conditioning {self.conditioning!r}; choose one of {CONDITIONINGS}.")
+        if self.conditioning is not None and self.nets.data != "images":
+            raise ValueError("conditioning needs image nets (book or dcgan), not 2D-point MLPs.")
         for name in ("n_critic", "batch_size"):
             _check_count("Recipe", name, getattr(self, name))
         if self.one_step and self.n_critic != 1:
@@ -377,21 +391,28 @@ def _dtype_policy(name):
         keras.config.set_dtype_policy(previous)
 
 
-def build_nets(spec, image_size=IMAGE_SIZE, synchronized_bn=False, data_scale=1.0):
-    """(generator, discriminator) of a `Nets` spec; see `build_gan` for `data_scale`."""
+def build_nets(spec, image_size=IMAGE_SIZE, synchronized_bn=False, data_scale=1.0, num_classes=None, conditioning=None,
+               continuous_codes=0):
+    """(generator, discriminator) of a `Nets` spec; see `build_gan` for `data_scale`; conditional with `num_classes`."""
     if spec.data == "points":
         generator_options = {"output_scale": data_scale, **spec.generator}
         generator = nets.build_mlp_generator(latent_dim=spec.latent_dim, **generator_options)
         return generator, nets.build_mlp_discriminator(**spec.discriminator)
     bn = {"synchronized_bn": synchronized_bn}
-    generator = nets.build_generator(spec.architecture, image_size, spec.latent_dim, spec.width, **bn, **spec.generator)
-    discriminator = nets.build_discriminator(spec.architecture, image_size, spec.width, **bn, **spec.discriminator)
+    classes = {"num_classes": num_classes}
+    generator = nets.build_generator(
+        spec.architecture, image_size, spec.latent_dim, spec.width, **bn, **classes, **spec.generator
+    )
+    discriminator = nets.build_discriminator(
+        spec.architecture, image_size, spec.width, **bn, **classes, conditioning=conditioning,
+        **({"continuous_codes": continuous_codes} if continuous_codes else {}), **spec.discriminator,
+    )
     return generator, discriminator
 
 
 def build_gan(
     model="dcgan", recipe=None, *, image_size=IMAGE_SIZE, seed=None, total_steps=None, data_scale=1.0,
-    synchronized_bn=False, steps_per_execution=1, **overrides,
+    synchronized_bn=False, steps_per_execution=1, num_classes=None, class_probabilities=None, **overrides,
 ):
     """The compiled trainer of a recipe, ready for `fit`.
 
@@ -410,6 +431,9 @@ def build_gan(
             when the recipe names none, is used as it is.)
         synchronized_bn: BatchNorm statistics over all replicas of a distribution strategy.
         steps_per_execution: training steps per call of the compiled function (Keras' compile option).
+        num_classes: the data's number of classes, for a recipe with `conditioning` "projection" or
+            "acgan" (InfoGAN takes its recipe's `info_codes`).
+        class_probabilities: the data's class frequencies, which G's labels are drawn from (default: uniform).
         **overrides: changes to the recipe, as `Recipe.override` takes them (learning_rate, width,
             latent_dim, n_critic, gp_weight, ...); `None` values are ignored.
 
@@ -418,15 +442,31 @@ def build_gan(
     """
     entry = get_model(model)
     recipe = get_recipe(model, recipe).override(**overrides)
+    conditional = {}
+    if recipe.conditioning == "infogan":
+        num_classes = recipe.info_codes
+    if recipe.conditioning is not None:
+        if num_classes is None:
+            raise ValueError(f"A {recipe.conditioning} recipe needs the data's number of classes (num_classes=...).")
+        conditional = dict(
+            num_classes=num_classes, conditioning=recipe.conditioning, class_loss_weight=recipe.class_loss_weight,
+            continuous_codes=recipe.continuous_codes,
+            class_probabilities=None if recipe.conditioning == "infogan" else class_probabilities,
+        )
     with _dtype_policy(recipe.precision):
-        generator, discriminator = build_nets(recipe.nets, image_size, synchronized_bn, data_scale)
+        generator, discriminator = build_nets(
+            recipe.nets, image_size, synchronized_bn, data_scale, num_classes=conditional.get("num_classes"),
+            conditioning=recipe.conditioning, continuous_codes=recipe.continuous_codes,
+        )
     trainer = entry.trainer
     if recipe.one_step:
         if entry.trainer is not DCGAN:
             raise ValueError(f"one_step is a way to train the dcgan model's losses; {model} trains with {trainer.__name__}.")
         trainer = OneStepGAN
     options = {} if recipe.one_step else {"n_critic": recipe.n_critic}
-    gan = trainer(generator, discriminator, seed=seed, ema_decay=recipe.ema, ema_warmup=recipe.ema_warmup, **options)
+    gan = trainer(
+        generator, discriminator, seed=seed, ema_decay=recipe.ema, ema_warmup=recipe.ema_warmup, **options, **conditional
+    )
     updates = None if total_steps is None else int(total_steps)
     terms = None
     if recipe.penalties is not None:

@@ -37,14 +37,16 @@ import tensorflow as tf
 from kgan import data as kgan_data
 from kgan.callbacks import BackupError, SampleGrid, StepBackup, StepHistory, truncate_jsonl
 from kgan.data.pipeline import streamed_read_error
+from kgan.data.labels import class_summary
 from kgan.datasets import toy_faces
-from kgan.datasets.toy_faces import MIN_DECODE_SIZE
+from kgan.datasets.toy_faces import MIN_DECODE_SIZE, toy_face_classes
 from kgan.defaults import EPOCHS, IMAGE_SIZE, TOY_EPOCHS, TOY_IMAGE_SIZE, TOY_IMAGES, TOY_WIDTH
 from kgan.distribute import agree_on_step, get_strategy, worker_index
 from kgan.evaluate import EvaluateCallback
 from kgan.figures import interpolation_grid, nearest_neighbours, progress_strip, save_gif
 from kgan.images import to_uint8
 from kgan.latent import generate_samples, sampling_generator
+from kgan.metrics.conditional import score_conditional_generator
 from kgan.metrics.toy_face_modes import expected_modes_uniform, toy_face_modes
 from kgan.monitor import GANMonitor
 from kgan.plots import plot_history
@@ -85,6 +87,13 @@ class RunConfig:
             `monitor.jsonl`, and a verdict at the end.
         stop_on_failure: stop the run at the monitor's first failure (D wins, exploding gradients,
             lost diversity; NaN/Inf always stops).
+        conditioning: train a class-conditional GAN (`kgan.recipes.Recipe.conditioning`): "projection",
+            "acgan" (both learn from labelled data) or "infogan" (learns its own codes, no labels).
+        labels: where the labels come from: on the toy faces an attribute or a combination
+            ("hair_color", "hair_color+eye_color"; default "hair_color"), on data "folders" (class
+            subfolders, the default: `faces/<class>/*.png`).
+        info_codes, continuous_codes, class_loss_weight: InfoGAN's categorical code size and continuous
+            codes, AC-GAN's / InfoGAN's class-term weight (`None`: the recipe's).
         evaluate_every: score the generator every this many steps (`kgan.evaluate.EvaluateCallback`:
             toy-face modes on toy faces, else SWD against 256 real images), keeping `best_generator.keras`.
         tensorboard: write TensorBoard logs (scalars, sample grids, scores) to `<out>/tensorboard`.
@@ -123,6 +132,11 @@ class RunConfig:
     instance_noise: float | None = None
     penalties: tuple = ()
     one_step: bool | None = None
+    conditioning: str | None = None
+    labels: str | None = None
+    info_codes: int | None = None
+    continuous_codes: int | None = None
+    class_loss_weight: float | None = None
     monitor: bool = True
     stop_on_failure: bool = False
     evaluate_every: int | None = None
@@ -138,8 +152,14 @@ class RunConfig:
         """
         self.validate()
         toy = self.data is None
+        labelled = self.conditioning in ("projection", "acgan")
+        if self.labels is not None and not labelled:
+            raise ValueError("RunConfig.labels: only a projection or acgan GAN trains on labels (set conditioning).")
+        if labelled and not toy and self.labels not in (None, "folders"):
+            raise ValueError(f"RunConfig.labels: data is labelled by its class subfolders (labels='folders'), got {self.labels!r}.")
+        labels = (_TOY_LABELS if toy else "folders") if labelled and self.labels is None else self.labels
         return dataclasses.replace(
-            self,
+            self, labels=labels,
             image_size=_default(self.image_size, TOY_IMAGE_SIZE if toy else IMAGE_SIZE),
             epochs=_default(self.epochs, TOY_EPOCHS if toy else EPOCHS),
             width=_default(self.width, TOY_WIDTH if toy else None),
@@ -175,6 +195,8 @@ class RunConfig:
             loss=self.loss, d_learning_rate=self.d_learning_rate, g_learning_rate=self.g_learning_rate,
             augment=self.augment, ema=self.ema, label_smoothing=self.label_smoothing, label_flip=self.label_flip,
             instance_noise=self.instance_noise, one_step=self.one_step, add_penalties=extra or None,
+            conditioning=self.conditioning, info_codes=self.info_codes, continuous_codes=self.continuous_codes,
+            class_loss_weight=self.class_loss_weight,
         )
 
     def to_dict(self):
@@ -189,7 +211,8 @@ def _default(value, default):
 
 
 _COUNTS = ("toy_images", "image_size", "epochs", "steps_per_epoch", "backup_every", "sample_every", "batch_size",
-           "n_critic", "latent_dim", "width", "evaluate_every")
+           "n_critic", "latent_dim", "width", "evaluate_every", "info_codes")
+_TOY_LABELS = "hair_color"  # 4 classes, each a quarter of the faces
 _REQUIRED_COUNTS = ("toy_images", "backup_every")
 
 # Options a resumed run may change: how long it runs, where and how often it writes, how it is watched,
@@ -217,6 +240,8 @@ class RunResult:
         verdict: the health monitor's one-sentence verdict (None without a monitor).
         findings: the monitor's findings (`kgan.monitor.Finding`), in order.
         modes: on toy faces, the final generator's `kgan.metrics.ToyFaceModes` (else None).
+        conditional: on toy faces, a conditional generator's scores
+            (`kgan.metrics.conditional.score_conditional_generator`), else None.
     """
 
     gan: keras.Model
@@ -231,18 +256,32 @@ class RunResult:
     verdict: str | None = None
     findings: list = dataclasses.field(default_factory=list)
     modes: object = None
+    conditional: dict | None = None
 
 
 def _load_data(config, batch_size, n_critic):
-    """`kgan.data.Batches` for the run: an endless stream of (n_critic stacked) batches."""
+    """`kgan.data.Batches` for the run: an endless stream of (n_critic stacked) batches, labelled when
+    `config.labels` says where labels come from."""
     options = dict(
         image_size=config.image_size, seed=config.seed, repeat=True, critic_batches=n_critic,
         memory_budget=config.memory_budget,
     )
     if config.data is None:
-        images, _ = toy_faces(config.toy_images, image_size=config.image_size, seed=config.seed)
+        images, attributes = toy_faces(config.toy_images, image_size=config.image_size, seed=config.seed)
+        if config.labels is not None:
+            options["labels"], options["class_names"] = toy_face_classes(attributes, config.labels)
         return kgan_data.load(images, batch_size, description=f"embedded toy faces ({config.toy_images})", **options)
+    if config.labels is not None:
+        options["labels"] = "inferred"
     return kgan_data.load(config.data, batch_size, **options)
+
+
+def _class_probabilities(batches):
+    """The data's class frequencies (G draws its labels from them), or None for unlabelled data."""
+    if batches.class_counts is None:
+        return None
+    counts = np.asarray(batches.class_counts, np.float64)
+    return tuple(counts / counts.sum())
 
 
 def train(config, callbacks=()):
@@ -277,6 +316,9 @@ def train(config, callbacks=()):
 
     batches = _load_data(config, recipe.batch_size, recipe.n_critic)
     say(f"kgan: {batches.how}" if batches.how else f"kgan: {batches.description}")
+    if batches.class_names is not None:
+        say(f"kgan: {len(batches.class_names)} classes ({config.labels}):\n"
+            + class_summary(batches.class_names, batches.class_counts))
     steps_per_epoch = config.steps_per_epoch or batches.num_images // recipe.batch_size // recipe.n_critic
     if steps_per_epoch < 1:
         raise kgan_data.DataSourceError(
@@ -287,7 +329,8 @@ def train(config, callbacks=()):
     with strategy.scope():  # networks and both optimizers are created (and built) in the scope
         gan = build_gan(
             config.model, recipe, image_size=config.image_size, seed=config.seed, total_steps=total_steps,
-            synchronized_bn=config.sync_bn,
+            synchronized_bn=config.sync_bn, num_classes=len(batches.class_names) if batches.class_names else None,
+            class_probabilities=_class_probabilities(batches),
         )
 
     try:
@@ -363,9 +406,13 @@ def train(config, callbacks=()):
     seconds = time.perf_counter() - start
     epochs_logged = _epoch_means(steps.history, steps_per_epoch)
 
-    modes = None
+    modes = conditional = None
     if counts_modes:  # toy faces: how many of their 576 modes the generator draws
         modes = toy_face_modes(generated_uint8(sampling_generator(gan), MODE_SAMPLES, config.seed))
+        if gan.num_classes is not None:
+            conditional = score_conditional_generator(
+                sampling_generator(gan), gan.conditioning, config.labels, MODE_SAMPLES, config.seed
+            )
 
     gan.save(os.path.join(out, "gan.keras"))
     sampling_generator(gan).save(os.path.join(out, "generator.keras"))  # the weight average, when the recipe keeps one
@@ -384,6 +431,7 @@ def train(config, callbacks=()):
         "verdict": monitor.verdict() if monitor else None,
         "findings": [dataclasses.asdict(finding) for finding in monitor.findings] if monitor else [],
         "modes": modes.to_dict() if modes else None,
+        "conditional": conditional,
         "evaluations": evaluator.history if evaluator else {},
     }
     with open(os.path.join(out, "history.json"), "w") as file:
@@ -395,7 +443,7 @@ def train(config, callbacks=()):
             steps.history, os.path.join(out, "loss.png"), title=title,
             metrics=evaluator.history if evaluator else None, first_step=done - recorded + 1,
         )
-        _draw_pictures(gan, earlier_grids + samples.saved, real_images, out, config.seed)
+        _draw_pictures(gan, earlier_grids + samples.saved, real_images, out, config.seed, samples.layout)
         last = {name: values[-1] for name, values in epochs_logged.items()}
         say(
             f"kgan: {steps_run} steps in {seconds:.1f} s ({rate:.1f} real images/s); final "
@@ -404,6 +452,8 @@ def train(config, callbacks=()):
     if modes is not None:
         say(f"kgan: toy-face modes of {MODE_SAMPLES:,} samples: {modes} (real toy faces at this n: "
             f"{expected_modes_uniform(MODE_SAMPLES):.0f} modes expected)")
+    if conditional is not None:
+        say(f"kgan: {conditional['summary']}")
     if monitor:
         monitor.write_verdict()
         say(f"kgan: monitor verdict: {monitor.verdict()}" + (f" (details: {monitor.log_path})" if monitor.findings else ""))
@@ -414,7 +464,9 @@ def train(config, callbacks=()):
         gan=gan, out=out, total_steps=done, resumed_from=resumed_from, history=steps.history, epochs=epochs_logged,
         samples=list(samples.saved), seconds=seconds, images_per_second=rate,
         verdict=monitor.verdict() if monitor else None, findings=list(monitor.findings) if monitor else [], modes=modes,
+        conditional=conditional,
     )
+
 
 
 def _epoch_means(history, steps_per_epoch):
@@ -452,10 +504,16 @@ def _real_sample(dataset, n):
     return np.concatenate(images)[:n]
 
 
-def _draw_pictures(gan, grids, real_images, out, seed):
-    """The run's pictures: grids over training (strip, GIF), latent walks, the nearest real neighbours."""
+def _draw_pictures(gan, grids, real_images, out, seed, layout=None):
+    """The run's pictures: grids over training (strip, GIF), latent walks, the nearest real neighbours.
+
+    `layout`: the grids' (rows, columns); a conditional generator's grids have a row per class, and the
+    strip keeps them all when there are at most 4 (else 2 rows, as for an unconditional grid).
+    """
     if grids:
-        progress_strip(grids, max_bands=12, path=os.path.join(out, "progress.png"))
+        tiles = layout or (10, 10)
+        rows = tiles[0] if tiles[0] <= 4 else 2
+        progress_strip(grids, rows=rows, tiles=tiles, max_bands=12, path=os.path.join(out, "progress.png"))
         save_gif(grids, os.path.join(out, "progress.gif"), last_seconds=2.0)
     generator = sampling_generator(gan)
     interpolation_grid(generator, seed=seed, path=os.path.join(out, "interpolation.png"))
@@ -470,4 +528,5 @@ def generated_uint8(generator, n, seed):
 
 def _resume_command(config, out):
     data = f" --data {config.data}" if config.data else ""
-    return f"kgan train {config.model}{data} --out {out} --resume"
+    conditional = f" --conditional {config.conditioning}" if config.conditioning else ""
+    return f"kgan train {config.model}{data}{conditional} --out {out} --resume"

@@ -277,3 +277,51 @@ def kgan_toy(n, seed):
     from kgan.datasets import toy_faces
 
     return toy_faces(n, image_size=16, seed=seed)
+
+
+def test_conditional_options_reach_the_run_config_and_bad_ones_stop(monkeypatch, capsys):
+    import kgan.run
+
+    seen = []
+    monkeypatch.setattr(kgan.run, "train", seen.append)
+    assert cli.main(["train", "dcgan", "--conditional"]) == 0
+    assert seen[-1].conditioning == "projection" and seen[-1].labels is None  # hair colour, once resolved
+    assert seen[-1].resolved().labels == "hair_color"
+    cli.main(["train", "wgan-gp", "--conditional", "infogan", "--info-codes", "6", "--continuous-codes", "2",
+              "--class-loss-weight", "0.5"])
+    assert (seen[-1].conditioning, seen[-1].info_codes, seen[-1].continuous_codes, seen[-1].class_loss_weight) == (
+        "infogan", 6, 2, 0.5)
+    assert cli.main(["train", "dcgan", "--conditional", "acgan", "--labels", "hair_color+eye_color"]) == 0
+    assert seen[-1].labels == "hair_color+eye_color"
+    assert cli.main(["train", "dcgan", "--data", "faces/", "--conditional", "--labels", "hair_color"]) == 2
+    assert "labelled by its class subfolders" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["train", "dcgan", "--conditional", "biggan"])
+    assert "invalid choice: 'biggan'" in capsys.readouterr().err
+
+
+def test_data_check_counts_the_images_of_each_class_folder(tmp_path, capsys):
+    from tests.helpers import write_png
+
+    for name, count in (("black", 3), ("pink", 1)):
+        for i in range(count):
+            write_png(tmp_path / "faces" / name / f"{i}.png", np.full((8, 8, 3), 40 * i, np.uint8))
+    assert cli.main(["data", "check", str(tmp_path / "faces"), "--labels"]) == 0
+    out = capsys.readouterr().out
+    assert "2 classes (class subfolders):" in out
+    assert "class 0 black: 3 images (75.0%)" in out and "class 1 pink: 1 image (25.0%)" in out
+
+
+def test_a_conditional_run_exports_and_samples_one_class(tmp_path):
+    run = tmp_path / "run"
+    assert cli.main([
+        "train", "dcgan", "--conditional", "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "8",
+        "--image-size", "16", "--width", "4", "--latent-dim", "8", "--toy-images", "32", "--out", str(run),
+    ]) == 0
+    assert cli.main(["export", str(run), "--out", str(tmp_path / "saved")]) == 0
+    for source, name in ((tmp_path / "saved", "a.png"), (run, "b.png")):
+        assert cli.main(["sample", str(source), "--n", "4", "--seed", "3", "--label", "2", "--out", str(tmp_path / name)]) == 0
+    read = lambda name: tf.io.decode_png(tf.io.read_file(str(tmp_path / name))).numpy().astype(int)
+    assert np.abs(read("a.png") - read("b.png")).max() <= 1  # SavedModel and Keras draw the same class-2 samples
+    exported = tf.saved_model.load(str(tmp_path / "saved"))
+    assert int(exported.num_classes()) == 4

@@ -86,6 +86,49 @@ def test_a_run_rejects_a_point_recipe_and_too_little_data(tmp_path):
         train(dataclasses.replace(TINY, data=str(tmp_path / "nothing.zip"), out=str(tmp_path / "c")))
 
 
+# ---------------------------------------------------------------------------------------------- conditional runs
+def test_a_conditional_run_on_toy_faces_resumes_bit_identical_and_scores_its_labels(tmp_path):
+    config = dataclasses.replace(TINY, conditioning="projection", image_size=32, epochs=2)
+    straight = train(dataclasses.replace(config, out=str(tmp_path / "straight")))
+    interrupted = dataclasses.replace(config, out=str(tmp_path / "interrupted"))
+    with pytest.raises(Interrupt):
+        train(interrupted, callbacks=[InterruptAt(5)])
+    resumed = train(dataclasses.replace(interrupted, resume=True))
+    assert resumed.resumed_from == 4
+    # the labels of every step after the resume are those of the uninterrupted run, or the weights would differ
+    for x, y in zip(state(straight.gan), state(resumed.gan), strict=True):
+        np.testing.assert_array_equal(x.numpy(), y.numpy(), err_msg=x.path)
+    assert straight.gan.num_classes == 4 and straight.gan.class_probabilities is not None
+    scores = straight.conditional  # hair colour, the default labels: 4 classes, one grid row each
+    assert scores["accuracy"]["num_classes"] == 4 and scores["accuracy"]["n"] == 2000
+    assert 0 <= scores["accuracy"]["accuracy"] <= 1 and "conditional accuracy (hair_color" in scores["summary"]
+    record = json.loads((tmp_path / "straight" / "history.json").read_text())
+    assert record["conditional"]["accuracy"] == scores["accuracy"] and record["config"]["labels"] == "hair_color"
+    grid = keras.utils.load_img(straight.samples[-1])
+    assert grid.size == (10 * 32, 4 * 32)  # (width, height): 10 codes × 4 classes
+
+
+def test_a_conditional_run_reads_labels_from_class_folders(tmp_path):
+    from tests.helpers import write_png
+
+    rng = np.random.default_rng(0)
+    for name in ("cats", "dogs", "owls"):
+        for i in range(8):
+            write_png(tmp_path / "data" / name / f"{i}.png", rng.integers(0, 256, (16, 16, 3)))
+    result = train(dataclasses.replace(TINY, conditioning="acgan", data=str(tmp_path / "data"), image_size=16, epochs=1,
+                                       out=str(tmp_path / "run")))
+    assert result.gan.num_classes == 3 and result.gan.conditioning == "acgan"
+    assert result.gan.generator.get_layer("class_embedding").input_dim == 3
+    assert {"d_class", "g_class"} <= set(result.history)
+    with pytest.raises(ValueError, match="only a projection or acgan GAN trains on labels"):
+        train(dataclasses.replace(TINY, labels="hair_color", out=str(tmp_path / "x")))
+    with pytest.raises(DataSourceError, match="in no class folder"):
+        flat = tmp_path / "flat"
+        write_png(flat / "a.png", rng.integers(0, 256, (16, 16, 3)))
+        write_png(flat / "b" / "c.png", rng.integers(0, 256, (16, 16, 3)))
+        train(dataclasses.replace(TINY, conditioning="projection", data=str(flat), out=str(tmp_path / "y")))
+
+
 # ---------------------------------------------------------------------------------------------- a killed process
 
 ARGS = [
