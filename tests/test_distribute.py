@@ -36,6 +36,9 @@ def rows(table, batch):  # this replica's share of a global table, in the order 
     return table[replica_id() * batch:(replica_id() + 1) * batch]
 
 Base = kgan.WGANGP if MODEL == "wgan-gp" else kgan.DCGAN
+CLASSES = 3 if MODEL == "acgan" else None
+LABELS = rng.integers(0, 3, B).astype("int32")        # the real batch's classes
+G_LABELS = rng.integers(0, 3, B).astype("int32")      # the classes of the G update's fakes
 
 class FixedNoise(Base):
     # Each replica traces train_step once; count its draws to pick the table.
@@ -45,6 +48,9 @@ class FixedNoise(Base):
         draws[replica_id()] = index + 1
         return tf.constant(rows(Z[index], batch_size))
 
+    def sample_labels(self, batch_size):
+        return tf.constant(rows(G_LABELS, batch_size))
+
 def fixed_gp(critic, real, fake, *, seed=None, step=None):
     calls = fixed_gp.__dict__.setdefault("calls", {})
     index = calls.get(replica_id(), 0)
@@ -53,11 +59,21 @@ def fixed_gp(critic, real, fake, *, seed=None, step=None):
 
 def build():
     keras.utils.set_random_seed(0)
-    g = keras.Sequential([keras.Input((LATENT,)), keras.layers.Dense(64, activation="relu"), keras.layers.Reshape((4, 4, 4)),
-                          SN(keras.layers.Conv2DTranspose(3, 4, 2, "same")), keras.layers.Activation("tanh")], name="g")
+    body = [keras.layers.Dense(64, activation="relu"), keras.layers.Reshape((4, 4, 4)),
+            SN(keras.layers.Conv2DTranspose(3, 4, 2, "same")), keras.layers.Activation("tanh")]
+    if CLASSES:  # AC-GAN: G takes [z, labels], D names the class in 3 more columns
+        z, y = keras.Input((LATENT,)), keras.Input((), dtype="int32")
+        x = keras.layers.Concatenate()([z, keras.layers.Embedding(CLASSES, 2, name="class_embedding")(y)])
+        for layer in body:
+            x = layer(x)
+        g = keras.Model([z, y], x, name="g")
+    else:
+        g = keras.Sequential([keras.Input((LATENT,)), *body], name="g")
     d = keras.Sequential([keras.Input((8, 8, 3)), SN(keras.layers.Conv2D(4, 4, 2, "same")), keras.layers.LeakyReLU(0.2),
-                          keras.layers.Flatten(), SN(keras.layers.Dense(1))], name="d")
+                          keras.layers.Flatten(), SN(keras.layers.Dense(1 + (CLASSES or 0)))], name="d")
     options = {"n_critic": N_CRITIC} if MODEL == "wgan-gp" else {}
+    if CLASSES:
+        options.update(num_classes=CLASSES, conditioning="acgan")
     gan = FixedNoise(g, d, seed=0, ema_decay=0.5, **options)
     gan.compile(d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.1),
                 penalties={"gp": (10.0, fixed_gp)} if MODEL == "wgan-gp" else None)
@@ -65,7 +81,7 @@ def build():
 
 def one_step(gan):
     fixed_gp.calls = {}
-    gan.fit(tf.data.Dataset.from_tensors(REAL), epochs=1, verbose=0)
+    gan.fit(tf.data.Dataset.from_tensors((REAL, LABELS) if CLASSES else REAL), epochs=1, verbose=0)
     return [w.numpy().tolist() for w in gan.generator.trainable_weights + gan.discriminator.trainable_weights + gan.ema_weights]
 
 single = one_step(build())
@@ -90,7 +106,7 @@ def run_script(script, *argv, env=None, timeout=300):
     )
 
 
-@pytest.mark.parametrize("model", ["dcgan", "wgan-gp"])
+@pytest.mark.parametrize("model", ["dcgan", "wgan-gp", "acgan"])
 def test_two_replicas_equal_one_device_and_draw_different_noise(model):
     result = run_script(EQUIVALENCE, model)
     assert result.returncode == 0, result.stderr[-4000:]
