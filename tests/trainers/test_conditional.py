@@ -185,3 +185,23 @@ def test_conditional_gans_train_under_mixed_precision_with_float32_losses(policy
         assert gan.generator([z, labels]).dtype == policy.removeprefix("mixed_")
         logits, classes = gan._discriminate(gan.generator([z, labels]), labels)
         assert logits.dtype == "float32" and (classes is None or classes.dtype == "float32")
+
+
+@pytest.mark.parametrize("conditioning", ["projection", "acgan"])
+def test_every_penalty_and_d_trick_takes_a_conditional_d(conditioning):
+    from kgan.augment import translation
+    from kgan.penalties import Penalty
+
+    gan = conditional_gan(conditioning, recipe="dcgan")
+    penalties = {
+        "gp": (1.0, Penalty("gradient_penalty")), "r1": (1.0, Penalty("r1")), "r2": (1.0, Penalty("r2")),
+        "dragan": (1.0, Penalty("dragan")), "bcr": (1.0, Penalty("consistency", augment=translation)),
+        "lecam": (0.1, Penalty("lecam")),
+    }
+    # a relativistic G loss compares with D's logits on the real batch, told the real labels
+    tricks = {"loss": "nonsaturating", "label_smoothing": 0.1} if conditioning == "projection" else {"loss": "ragan"}
+    gan.compile(penalties=penalties, augment="diffaugment", instance_noise=0.05, **tricks)
+    history = gan.fit(labelled().take(2), verbose=0).history
+    for name in penalties:
+        assert np.all(np.isfinite(history[name])) and history[name][-1] >= 0, name
+    assert {"d_class", "g_class"} <= set(history) or conditioning == "projection"
