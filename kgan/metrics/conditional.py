@@ -103,6 +103,10 @@ class ClassCoverage:
     num_classes: int
     attributes: str
     class_names: tuple[str, ...]
+    # {attribute: (K,) distinct values} of every other attribute, among each class's in-class samples where
+    # that attribute reads: diversity inside a class even where whole faces do not decode
+    values_covered: dict = None
+    values_total: dict = None  # {attribute: its number of values}
 
     @property
     def relative_coverage(self) -> float | None:
@@ -123,14 +127,21 @@ class ClassCoverage:
             "num_classes": self.num_classes,
             "attributes": self.attributes,
             "class_names": list(self.class_names),
+            "values_covered": {name: [int(v) for v in values] for name, values in (self.values_covered or {}).items()},
+            "values_total": dict(self.values_total or {}),
         }
 
     def __str__(self):
         relative = "n/a" if self.relative_coverage is None else f"{self.relative_coverage:.2f}"
+        values = ", ".join(
+            f"{name} {int(min(covered))}–{int(max(covered))}/{self.values_total[name]}"
+            for name, covered in (self.values_covered or {}).items()
+        )
         return (
             f"{self.attributes}: {int(self.modes_covered.sum())}/{self.num_classes * self.modes_per_class} modes "
             f"({self.expected_covered.sum():.1f} expected from {int(self.counted.sum())} in-class samples; "
             f"ratio {relative}), {self.num_classes} classes"
+            + (f"; values of the other attributes per class (min–max over classes): {values}" if values else "")
         )
 
 
@@ -228,6 +239,10 @@ def class_mode_coverage(images, requested, attributes="hair_color") -> ClassCove
     samples that were requested as y, decode, and show y (the only ones that can reach y's modes; the rest is
     `conditional_accuracy`'s business), and the distinct modes (`mode_index` of all five attributes) among them.
 
+    Whole faces of a young generator often do not decode where single attributes do, so it also counts, per
+    class, the distinct values of each *other* attribute (read on its own, `read_toy_face_attributes`) among
+    the samples that show their class: ``values_covered`` (a class drawn with one background scores 1 of 4).
+
     Few samples also reach few modes, so next to each count is what n uniform draws from the class's m modes
     reach on average, the coupon collector's m (1 - (1 - 1/m)^n): each mode is missed by all n draws with
     probability (1 - 1/m)^n. ``relative_coverage`` = Σ covered / Σ expected is about 1 for real data and well
@@ -246,7 +261,22 @@ def class_mode_coverage(images, requested, attributes="hair_color") -> ClassCove
     modes_covered = np.bincount(pairs // num_modes(), minlength=num_classes)
     counted = np.bincount(requested[in_class], minlength=num_classes)
     expected = modes_per_class * (1 - (1 - 1 / modes_per_class) ** counted.astype(np.float64))
+    # the other attributes one at a time, each where it reads, among samples showing their requested class
+    attribute_labels, readable = read_toy_face_attributes(images)
+    columns = _attribute_columns(attributes)
+    shows_class = readable[:, columns].all(1) & (_decoded_classes(attribute_labels, readable[:, columns].all(1), attributes)
+                                                 == requested)
+    values_covered, values_total = {}, {}
+    for column, (name, values) in enumerate(TOY_FACE_ATTRIBUTES.items()):
+        if column in columns:
+            continue
+        seen = shows_class & readable[:, column]
+        pairs = np.unique(requested[seen].astype(np.int64) * len(values) + attribute_labels[seen, column])
+        values_covered[name] = np.bincount(pairs // len(values), minlength=num_classes)
+        values_total[name] = len(values)
     return ClassCoverage(
+        values_covered=values_covered,
+        values_total=values_total,
         modes_covered=modes_covered,
         modes_per_class=modes_per_class,
         expected_covered=expected,

@@ -293,3 +293,14 @@ def test_a_class_attribute_is_scored_where_the_rest_of_the_face_is_not_readable(
     assert not decode_toy_faces(hidden)[1].any()
     result = conditional_accuracy(hidden, np.arange(4))
     assert result.accuracy == 1.0 and result.decoded == 1.0  # the hair colour still reads, and is as asked
+
+
+def test_values_of_the_other_attributes_are_counted_per_class():
+    # class 0 (black hair): two backgrounds, one eye colour; class 1 (brown): one background; one sample of class 1
+    # drawn with the wrong hair is left out
+    images = np.stack([face(0, background=0), face(0, background=2), face(1, background=3), face(2, background=1)])
+    coverage = class_mode_coverage(images, np.array([0, 0, 1, 1]))
+    assert coverage.values_total == {"background": 4, "face_shape": 3, "hair_style": 3, "eye_color": 4}
+    np.testing.assert_array_equal(coverage.values_covered["background"], [2, 1, 0, 0])
+    np.testing.assert_array_equal(coverage.values_covered["eye_color"], [1, 1, 0, 0])
+    assert "background 0–2/4" in str(coverage)
