@@ -296,8 +296,8 @@ def decode_toy_faces(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     - hair style: back hair (the hair colour, darkened) below the chin means
       long hair, beside the face low down means twintails, neither is short.
     """
-    labels, readable = read_toy_face_attributes(images)
-    return labels, readable.all(1)
+    labels, readable, clean = _read_faces(images)
+    return labels, readable.all(1) & clean
 
 
 def read_toy_face_attributes(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -305,10 +305,18 @@ def read_toy_face_attributes(images: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
     ``labels`` as `decode_toy_faces`; ``readable`` is bool ``[N, len(TOY_FACE_ATTRIBUTES)]``: whether
     each attribute's own measurement lies within its tolerance (the face shape also needs the skin
-    read). `decode_toy_faces` is the images whose every attribute is readable. One attribute can be
-    read where the whole face does not decode: the hair colour of a generated face whose eyes are a
-    blur, say — what a conditional generator's accuracy on that attribute needs.
+    read). One attribute can be read where the whole face does not decode: the hair colour of a
+    generated face whose eyes are a blur, say — what a conditional generator's accuracy on that
+    attribute needs. The background reads where the top row's median colour is near a palette colour
+    (its tolerance widening with the row's noise); `decode_toy_faces` also wants that row flat, and
+    every attribute readable.
     """
+    labels, readable, _ = _read_faces(images)
+    return labels, readable
+
+
+def _read_faces(images):
+    """(labels, readable per attribute, whether the top row is flat), batch by batch, after checking `images`."""
     images = np.asarray(images)
     if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
         raise ValueError(
@@ -325,11 +333,12 @@ def read_toy_face_attributes(images: np.ndarray) -> tuple[np.ndarray, np.ndarray
         )
     labels = np.zeros((num_images, len(_ATTRIBUTE_NAMES)), np.int32)
     readable = np.zeros((num_images, len(_ATTRIBUTE_NAMES)), bool)
+    clean = np.zeros(num_images, bool)
     batch = max(1, _DECODE_PIXELS_PER_BATCH // (height * width))
     for start in range(0, num_images, batch):
         part = slice(start, min(start + batch, num_images))
-        labels[part], readable[part] = _decode_batch(images[part])
-    return labels, readable
+        labels[part], readable[part], clean[part] = _decode_batch(images[part])
+    return labels, readable, clean
 
 
 # --------------------------------------------------------------------------
@@ -658,8 +667,9 @@ _EYE_MISS = _EYE_NORMALS * np.abs(_EYE_NORMALS).max(1, keepdims=True)  # [4, 3]
 
 def _decode_batch(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Decode one batch of uint8 images; see `decode_toy_faces`."""
-    background, background_rgb, noise, background_ok = _read_background(images)
+    background, background_rgb, noise, background_distance, flat = _read_background(images)
     slack = _NOISE_ALLOWANCE * noise
+    background_ok = background_distance <= _COLOR_TOLERANCE + slack
     skin_like = _skin_like(images)
     coarse = _coarse_face(skin_like)
     hair, hair_rgb, hair_ok = _read_hair_color(images, coarse, slack)
@@ -671,7 +681,9 @@ def _decode_batch(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     style, style_ok = _read_hair_style(images, face, background_rgb, back_hair_rgb, slack)
     labels = np.stack([background, shape, hair, style, eyes], axis=1)
     readable = np.stack([background_ok, skin_ok & shape_ok, hair_ok, style_ok, eyes_ok], axis=1)
-    return labels, readable & _face_present(skin_like, coarse)[:, None]
+    # the full decode keeps its original background test: the nominal colour tolerance, on a flat row
+    clean = flat & (background_distance <= _COLOR_TOLERANCE)
+    return labels, readable & _face_present(skin_like, coarse)[:, None], clean
 
 
 def _face_present(skin_like: np.ndarray, coarse: dict[str, np.ndarray]) -> np.ndarray:
@@ -748,15 +760,16 @@ def _box_window(images, x0, x1, y0, y1, half_width, half_height):
 
 def _read_background(images: np.ndarray):
     """Background colour and the image's noise, from the top row: no part of
-    any face reaches it, so it is one flat colour."""
+    any face reaches it, so it is one flat colour. Returns the nearest
+    background, the row's median colour, its noise (capped), the distance
+    to that background and whether the row is flat (noise within the cap)."""
     top_row = images[:, 0].astype(np.float32)
     rgb = np.median(top_row, axis=1)
     index, distance = _nearest_color(rgb, _BACKGROUND_RGB)
     # 1.4826 x median absolute deviation estimates a standard deviation.
     deviation = np.median(np.abs(top_row - rgb[:, None]), axis=1).max(1)
     noise = np.minimum(1.4826 * deviation, _MAX_NOISE)
-    ok = (distance <= _COLOR_TOLERANCE) & (1.4826 * deviation <= _MAX_NOISE)
-    return index, rgb, noise, ok
+    return index, rgb, noise, distance, 1.4826 * deviation <= _MAX_NOISE
 
 
 def _skin_like(images: np.ndarray) -> np.ndarray:
@@ -771,7 +784,7 @@ def _coarse_face(skin_like: np.ndarray) -> dict[str, np.ndarray]:
     """Face centre and radii to within a pixel or so, from the skin's extent."""
     n, size = skin_like.shape[:2]
     rows = np.arange(size)
-    has_skin = skin_like.any(2)
+    has_skin = skin_like.sum(2) >= 2  # a row with one skin-like pixel is noise (a lilac background can make one)
     top = np.where(has_skin, rows, size).min(1)
     chin = np.where(has_skin, rows + 1, 0).max(1)
     # Skin shows from the fringe, 0.66 ry above the centre, down to the chin.

@@ -546,3 +546,16 @@ def test_each_attribute_is_read_on_its_own():
     labels, readable = read_toy_face_attributes(noisy.astype(np.uint8))
     assert readable[:, 2].mean() > 0.95
     np.testing.assert_array_equal(labels[readable[:, 2], 2], truth[readable[:, 2], 2])
+
+
+def test_a_noisy_background_still_reads_but_the_face_no_longer_decodes():
+    from kgan.datasets.toy_faces import read_toy_face_attributes
+
+    faces, truth = toy_faces(50, 32, seed=5)
+    noisy = faces.astype(np.float64)
+    noisy[:, :3] += np.random.default_rng(1).normal(0, 12, noisy[:, :3].shape)  # top rows: twice the flatness cap of 6
+    noisy = np.clip(noisy, 0, 255).astype(np.uint8)
+    labels, readable = read_toy_face_attributes(noisy)
+    assert readable[:, 0].all()
+    np.testing.assert_array_equal(labels[:, 0], truth[:, 0])  # the median colour is still the background
+    assert not decode_toy_faces(noisy)[1].any()  # a face whose background is not flat does not decode
