@@ -481,9 +481,21 @@ def _train_features(args):
 def _export(args):
     from kgan.export import export_generator, load_generator
 
-    export_generator(load_generator(args.model), args.out)
+    export_generator(load_generator(args.model), args.out, class_names=_run_class_names(args.model))
     print(f"kgan: exported the generator of {args.model} to {args.out} (load it with tf.saved_model.load)")
     return 0
+
+
+def _run_class_names(path):
+    """A conditional run folder's class names (from its history.json), or None."""
+    import json
+    import os
+
+    record = os.path.join(path, "history.json")
+    if not os.path.isfile(record):
+        return None
+    with open(record) as file:
+        return json.load(file).get("class_names")
 
 
 def _sample(args):

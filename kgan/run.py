@@ -432,6 +432,7 @@ def train(config, callbacks=()):
         "findings": [dataclasses.asdict(finding) for finding in monitor.findings] if monitor else [],
         "modes": modes.to_dict() if modes else None,
         "conditional": conditional,
+        "class_names": list(batches.class_names) if batches.class_names else None,
         "evaluations": evaluator.history if evaluator else {},
     }
     with open(os.path.join(out, "history.json"), "w") as file:

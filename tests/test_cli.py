@@ -325,3 +325,4 @@ def test_a_conditional_run_exports_and_samples_one_class(tmp_path):
     assert np.abs(read("a.png") - read("b.png")).max() <= 1  # SavedModel and Keras draw the same class-2 samples
     exported = tf.saved_model.load(str(tmp_path / "saved"))
     assert int(exported.num_classes()) == 4
+    assert [name.decode() for name in exported.class_names().numpy()] == ["black", "brown", "blonde", "pink"]
