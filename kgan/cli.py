@@ -502,7 +502,12 @@ def _sample(args):
     from kgan.export import sample_images
     from kgan.images import save_png, square_grid
 
-    save_png(args.out, square_grid(sample_images(args.model, args.n, args.seed, label=args.label)))
+    try:
+        images = sample_images(args.model, args.n, args.seed, label=args.label)
+    except ValueError as error:  # a label the generator has no class for, or a label for an unconditional one
+        print(f"kgan sample: error: {error}", file=sys.stderr)
+        return 2
+    save_png(args.out, square_grid(images))
     of_class = "" if args.label is None else f" of class {args.label}"
     print(f"kgan: wrote {args.n} samples{of_class} (seed {args.seed}) to {args.out}")
     return 0

@@ -312,7 +312,7 @@ def test_data_check_counts_the_images_of_each_class_folder(tmp_path, capsys):
     assert "class 0 black: 3 images (75.0%)" in out and "class 1 pink: 1 image (25.0%)" in out
 
 
-def test_a_conditional_run_exports_and_samples_one_class(tmp_path):
+def test_a_conditional_run_exports_and_samples_one_class(tmp_path, capsys):
     run = tmp_path / "run"
     assert cli.main([
         "train", "dcgan", "--conditional", "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "8",
@@ -326,3 +326,5 @@ def test_a_conditional_run_exports_and_samples_one_class(tmp_path):
     exported = tf.saved_model.load(str(tmp_path / "saved"))
     assert int(exported.num_classes()) == 4
     assert [name.decode() for name in exported.class_names().numpy()] == ["black", "brown", "blonde", "pink"]
+    assert cli.main(["sample", str(run), "--label", "4", "--out", str(tmp_path / "c.png")]) == 2
+    assert "label must be -1 (random classes) or a class in 0..3, got 4" in capsys.readouterr().err
