@@ -89,8 +89,12 @@ print("projection D inputs:", [tuple(x.shape) for x in discriminator.inputs], "â
 `kgan.GAN` with `num_classes`. In each D update the fakes are made for the real batch's labels, so
 real and fake batches carry the same classes (and a penalty's interpolates mix a real image and a fake
 of the same class); in each G update the labels are drawn from the data's class frequencies, seeded.
-AC-GAN adds a cross-entropy on D's class logits to both losses; InfoGAN adds the cross-entropy of
-recovering its code from the fake (and, for continuous codes, their squared error).
+AC-GAN adds a cross-entropy on D's class logits to both losses: D learns to name the class of real
+faces, G to make fakes D names as asked. (The paper also trains D to classify the fakes by the labels
+they were drawn for, `classify_fakes=True`; on these faces that taught D's class head G's own mistakes
+and the colours asked for fell from nearly all readable faces to two thirds, so kgan's default leaves
+it out.) InfoGAN adds the cross-entropy of recovering its code from the fake (and, for continuous
+codes, their squared error).
 
 We train each GAN with the default "modern" recipe (the DCGAN paper's nets, a lazy R1 penalty and a
 generator weight average) and `SampleGrid`, which for a conditional GAN writes one row per class and

@@ -182,7 +182,8 @@ class Recipe:
       "mixed_float16"): losses, penalties and logits stay float32, float16 gets loss scaling;
     - `conditioning`: a class-conditional GAN — "projection" (a projection discriminator and a
       generator with class embedding and conditional BatchNorm), "acgan" (an auxiliary classifier,
-      `class_loss_weight`) or "infogan" (a categorical code of `info_codes` values and
+      `class_loss_weight`; `classify_fakes` for the paper's D loss on fakes too) or "infogan" (a
+      categorical code of `info_codes` values and
       `continuous_codes` continuous ones, recovered by D's Q head). The number of classes comes from
       the data (`build_gan(num_classes=...)`); InfoGAN's from `info_codes`.
     """
@@ -208,6 +209,7 @@ class Recipe:
     precision: str = "float32"
     conditioning: str | None = None
     class_loss_weight: float = 1.0
+    classify_fakes: bool = False
     info_codes: int = 4
     continuous_codes: int = 0
 
@@ -450,7 +452,7 @@ def build_gan(
             raise ValueError(f"A {recipe.conditioning} recipe needs the data's number of classes (num_classes=...).")
         conditional = dict(
             num_classes=num_classes, conditioning=recipe.conditioning, class_loss_weight=recipe.class_loss_weight,
-            continuous_codes=recipe.continuous_codes,
+            continuous_codes=recipe.continuous_codes, classify_fakes=recipe.classify_fakes,
             class_probabilities=None if recipe.conditioning == "infogan" else class_probabilities,
         )
     with _dtype_policy(recipe.precision):

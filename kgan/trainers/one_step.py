@@ -108,9 +108,11 @@ class OneStepGAN(GAN):
             d_loss, logs = self._penalized_d_loss(real, fake, real_logits, fake_logits, step, labels)
             g_loss = ops.cast(self._generator_loss(fake_logits, real_logits), "float32")
             if self.conditioning == "acgan":
-                fake_term = self._class_term(fake_classes, fake_labels, z)
-                logs.update(d_class=self._class_term(real_classes, labels, z) + fake_term, g_class=fake_term)
-                d_loss, g_loss = d_loss + logs["d_class"], g_loss + fake_term
+                logs.update(
+                    d_class=self._d_class_term(real_classes, fake_classes, labels, fake_labels),
+                    g_class=self._class_term(fake_classes, fake_labels, z),
+                )
+                d_loss, g_loss = d_loss + logs["d_class"], g_loss + logs["g_class"]
             elif self.conditioning == "infogan":
                 logs["d_info"] = logs["g_info"] = self._class_term(fake_classes, fake_labels, z)
                 d_loss, g_loss = d_loss + logs["d_info"], g_loss + logs["g_info"]

@@ -100,6 +100,14 @@ def test_class_and_information_terms_are_the_cross_entropies_by_hand():
     value = acgan._class_term(outputs, tf.constant([1, 0]), z=None)
     assert float(value) == pytest.approx(2.0 * (np.log(2.0) + np.log(6.0)) / 2, rel=1e-5)
 
+    # D's AC-GAN term: the reals' CE; with classify_fakes, plus the fakes' (the paper's L_C)
+    reals, fakes = tf.constant([[0.0, np.log(3.0), 0.0, 0.0]]), tf.constant([[0.0, 0.0, 0.0, 0.0]])
+    assert float(acgan._d_class_term(reals, fakes, tf.constant([1]), tf.constant([2]))) == pytest.approx(
+        2.0 * np.log(2.0), rel=1e-5)
+    acgan.classify_fakes = True
+    assert float(acgan._d_class_term(reals, fakes, tf.constant([1]), tf.constant([2]))) == pytest.approx(
+        2.0 * (np.log(2.0) + np.log(4.0)), rel=1e-5)
+
     info = conditional_gan("infogan", class_loss_weight=1.0, continuous_codes=2)
     assert info.continuous_codes == 2 and info.discriminator.output_shape == (None, 1 + 4 + 2)
     # code logits uniform (CE ln 4) + 0.5 · mean over samples of Σ (estimate − z[:2])²: (1² + 2²) and 0 → 2.5 · 0.5
@@ -147,7 +155,7 @@ def test_a_conditional_gan_saves_and_loads_with_its_options(tmp_path):
     gan.fit(labelled().take(1), verbose=0)
     gan.save(tmp_path / "gan.keras")
     loaded = keras.models.load_model(tmp_path / "gan.keras")
-    for name in ("num_classes", "conditioning", "continuous_codes", "class_loss_weight"):
+    for name in ("num_classes", "conditioning", "continuous_codes", "class_loss_weight", "classify_fakes"):
         assert getattr(loaded, name) == getattr(gan, name), name
     z = tf.random.stateless_normal((4, LATENT_DIM), (0, 1))
     labels = tf.constant([0, 1, 2, 3])
