@@ -4,7 +4,7 @@ Description: Tell G which class to draw, measure whether it obeys on toy faces, 
 
 Run it:
 
-    python chapters/ch13_4_conditional.py            # three GANs on toy faces, about 15 minutes on a 2-core CPU
+    python chapters/ch13_4_conditional.py            # three GANs on toy faces, about 10 minutes on a 2-core CPU
     python chapters/ch13_4_conditional.py --steps 5000
     python chapters/ch13_4_conditional.py --quick    # a seconds-long smoke run
 
@@ -119,10 +119,11 @@ def train(conditioning, **options):
 ## Does G draw what it is asked for?
 
 `score_conditional_generator` asks the generator (its weight average) for 2,000 faces, an equal share
-per class, decodes them and reports the **conditional accuracy** — the fraction of faces whose hair
-colour is the colour asked for (undecodable faces count as wrong) — and the **modes within each
-class**: each hair colour holds 144 of the 576 toy-face modes, and a generator that obeys the label by
-drawing one perfect face per class covers few of them. For InfoGAN it reports, for every attribute,
+per class, reads each face's attributes (`read_toy_face_attributes`, one at a time) and reports the
+**conditional accuracy** — the fraction of faces whose hair colour is the colour asked for, among
+those whose hair can be read and, strictly, among all — and the **diversity within each class**: each
+hair colour holds 144 of the 576 toy-face modes, and a generator that obeys the label by drawing one
+perfect face per class covers few of them (and shows one background, one eye colour). For InfoGAN it reports, for every attribute,
 how well the code agrees with it under the best one-to-one matching of code values to attribute values.
 """
 
@@ -137,11 +138,19 @@ for conditioning, options in (("projection", {}), ("acgan", {}), ("infogan", {"i
 """
 ## What to expect
 
-With the default 2,560 steps, the projection cGAN and AC-GAN both draw the requested hair colour on
-nearly every decodable face, and keep many modes within each class. InfoGAN is never told about hair:
-its 4-valued code settles on *some* 4-valued attribute — the one that changes the most pixels is the
-easiest to recover from a fake, and which one it picks depends on the seed. The table below is what
-this machine measured; rerun with `--steps` to see the codes sharpen.
+What this 2-core CPU measured with the defaults (2,560 steps each, seed 0):
+
+| GAN | hair colour as asked, of faces whose hair reads | hair reads | strict (unreadable = wrong) | other attributes per class |
+|---|---|---|---|---|
+| projection | 100 % | 68.3 % | 68.3 % | 4/4 backgrounds, 1–2/3 hair styles, 2–3/4 eye colours |
+| AC-GAN | 100 % | 69.5 % | 69.5 % | 4/4 backgrounds, 1–3/3 hair styles, 2–4/4 eye colours |
+
+Both obey the label wherever the decoder can read the hair; what holds the strict figure down is
+sample quality (a third of the fringes are too noisy to read; at 5,120 steps the projection cGAN reads
+81.2 %, still all as asked). Whole faces rarely decode yet, so the modes per class read 0: the values
+of the other attributes are the diversity measure that works now. InfoGAN is never told about hair:
+its 4-valued code settled on the background — 75.8 % agreement (chance 25 %), against 50 % for hair
+colour — the attribute that changes the most pixels, and so the easiest to recover from a fake.
 """
 
 for conditioning, scores in results.items():
@@ -150,8 +159,10 @@ for conditioning, scores in results.items():
         print(f"InfoGAN code agreement (chance 25–33%): {line or 'no face decodes yet'}")
     else:
         accuracy = scores["accuracy"]
-        print(f"{conditioning}: conditional accuracy {accuracy['accuracy']:.1%} "
-              f"(decodable {accuracy['decoded']:.1%}), modes per class {scores['coverage']['modes_covered']}")
+        among = accuracy["decoded_accuracy"]
+        print(f"{conditioning}: {'n/a' if among is None else f'{among:.1%}'} of readable faces as asked, "
+              f"{accuracy['decoded']:.1%} readable, strict {accuracy['accuracy']:.1%}; "
+              f"values per class {scores['coverage']['values_covered']}")
 with open(os.path.join(args.out, "results.json"), "w") as file:
     json.dump(results, file, indent=1)
 print("attributes:", {name: len(values) for name, values in TOY_FACE_ATTRIBUTES.items()})

@@ -6,7 +6,8 @@ A conditional generator G(z, y) is asked for class y. Three questions tell a wor
    for: the *GAN-test* accuracy of Shmelkov et al. (2018), the same check AC-GAN (Odena et al. 2017) made with
    an Inception classifier. Toy faces need no classifier: `decode_toy_faces` reads every attribute back exactly,
    and an image that does not decode is no face at all. So there are two figures: the strict `accuracy` over
-   all samples (an undecodable sample is wrong) and `decoded_accuracy` over the faces only. A generator that
+   all samples (an unreadable sample is wrong) and `decoded_accuracy` over the samples whose class attributes
+   read (`read_toy_face_attributes`: one attribute at a time, so a blurred eye does not hide the hair). A generator that
    ignores its label scores about 1/K on both; one that draws garbage scores low on the first only.
 2. **Does it collapse inside a class?** (`class_mode_coverage`) Obeying the label is easy for a generator that
    draws one perfect face per class. AC-GAN's paper saw exactly that and measured diversity *within* each class
@@ -85,8 +86,8 @@ class ConditionalAccuracy:
     def __str__(self):
         among = "n/a" if self.decoded_accuracy is None else f"{100 * self.decoded_accuracy:.1f}%"
         return (
-            f"{self.attributes}: {100 * self.accuracy:.1f}% as requested ({among} of decoded), "
-            f"{100 * self.decoded:.1f}% decodable, {self.num_classes} classes, n={self.n}"
+            f"{self.attributes}: {among} as requested where it reads ({100 * self.decoded:.1f}% of samples); "
+            f"{100 * self.accuracy:.1f}% of all, {self.num_classes} classes, n={self.n}"
         )
 
 

@@ -70,7 +70,7 @@ def test_noise_decodes_to_nothing_and_scores_zero():
     assert result.decoded == 0.0 and result.accuracy == 0.0 and result.decoded_accuracy is None
     assert result.confusion.sum() == 0
     np.testing.assert_array_equal(result.per_class, [0.0, 0.0, 0.0, 0.0])
-    assert str(result) == "hair_color: 0.0% as requested (n/a of decoded), 0.0% decodable, 4 classes, n=12"
+    assert str(result) == "hair_color: n/a as requested where it reads (0.0% of samples); 0.0% of all, 4 classes, n=12"
 
 
 def test_hand_built_confusion_matrix():
@@ -88,7 +88,7 @@ def test_hand_built_confusion_matrix():
     assert result.accuracy == 0.5 and result.decoded_accuracy == pytest.approx(4 / 6) and result.decoded == 0.75
     # Class 0 asked of faces 0, 4 (1 right); class 1 of 1, 2, noise (1 right); class 2 of 3, noise; class 3 of 5.
     np.testing.assert_allclose(result.per_class, [1 / 2, 1 / 3, 1 / 2, 1.0])
-    assert str(result) == "hair_color: 50.0% as requested (66.7% of decoded), 75.0% decodable, 4 classes, n=8"
+    assert str(result) == "hair_color: 66.7% as requested where it reads (75.0% of samples); 50.0% of all, 4 classes, n=8"
 
 
 def test_combination_classes_are_mixed_radix_hair_then_eyes(faces):
@@ -277,7 +277,7 @@ def test_scoring_a_generator_that_obeys_its_labels():
     scores = score_conditional_generator(generator, "projection", "hair_color", n=40, seed=0)
     assert scores["accuracy"]["accuracy"] == 1.0 and scores["accuracy"]["n"] == 40
     assert scores["coverage"]["modes_covered"] == [1, 1, 1, 1]  # one face per class: one mode each
-    assert "100.0% as requested" in scores["summary"]
+    assert "100.0% as requested where it reads (100.0% of samples); 100.0% of all" in scores["summary"]
     # the same pictures read as InfoGAN's codes: the code is the hair colour, and nothing else varies
     info = score_conditional_generator(generator, "infogan", None, n=40, seed=0)
     assert info["code_agreement"]["hair_color"]["agreement"] == 1.0
