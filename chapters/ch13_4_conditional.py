@@ -92,8 +92,8 @@ of the same class); in each G update the labels are drawn from the data's class 
 AC-GAN adds a cross-entropy on D's class logits to both losses: D learns to name the class of real
 faces, G to make fakes D names as asked. (The paper also trains D to classify the fakes by the labels
 they were drawn for, `classify_fakes=True`; on these faces that taught D's class head G's own mistakes
-and the colours asked for fell from nearly all readable faces to two thirds, so kgan's default leaves
-it out.) InfoGAN adds the cross-entropy of recovering its code from the fake (and, for continuous
+and the colours asked for fell from all readable faces to 71 % of them, so kgan's default leaves it
+out.) InfoGAN adds the cross-entropy of recovering its code from the fake (and, for continuous
 codes, their squared error).
 
 We train each GAN with the default "modern" recipe (the DCGAN paper's nets, a lazy R1 penalty and a

@@ -34,7 +34,7 @@ by default; a run passes the data's class frequencies), seeded and distinct on e
 AC-GAN adds `class_loss_weight · CE(class logits, y)` to D's loss on the reals (`classify_fakes=True`:
 on the fakes too, as the paper does) and to G's on the fakes. On toy faces labelled by hair colour
 (2,560 steps) D's classifying the fakes too cut the share of readable faces that showed the colour
-asked for from 100 % to 69 %: its class head learns G's mistakes as classes, and G is then rewarded
+asked for from 100 % to 71 %: its class head learns G's mistakes as classes, and G is then rewarded
 for them. InfoGAN needs no labels: its categorical code c (uniform over `num_classes` values)
 is G's label input, its first `continuous_codes` entries of z are the continuous codes, and D's Q head
 must recover both from the fake: `class_loss_weight · CE(Q_c, c) + continuous_weight · ‖Q_z − z_{:M}‖²`
